@@ -1,0 +1,87 @@
+"""The service's exceptions: one tree, one wire shape.
+
+::
+
+    CardcheckError              500 internal (never raised on purpose)
+     +-- BadRequest             400 bad_request, invalid_json, invalid
+     +-- Unauthorized           401 unauthorized
+     +-- Forbidden              403 forbidden
+     +-- NotFound               404 not_found
+     +-- MethodNotAllowed       405 method_not_allowed
+     +-- Conflict               409 conflict (duplicate card, session ended, no open question)
+     +-- PayloadTooLarge        413 too_large
+
+Every failure reaches a client as ``{"error": {"code": ..., "message": ...}}``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+__all__ = [
+    "BadRequest",
+    "CardcheckError",
+    "Conflict",
+    "MethodNotAllowed",
+    "Forbidden",
+    "NotFound",
+    "PayloadTooLarge",
+    "Unauthorized",
+    "error_body",
+]
+
+
+class CardcheckError(Exception):
+    """Base of every error the service reports to a client."""
+
+    status = 500
+    code = "internal"
+
+    def __init__(self, message: str, *, code: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        if code is not None:
+            self.code = code
+
+    def body(self) -> dict[str, Any]:
+        return error_body(self.code, self.message)
+
+
+class BadRequest(CardcheckError):
+    status = 400
+    code = "invalid"
+
+
+class Unauthorized(CardcheckError):
+    status = 401
+    code = "unauthorized"
+
+
+class Forbidden(CardcheckError):
+    status = 403
+    code = "forbidden"
+
+
+class NotFound(CardcheckError):
+    status = 404
+    code = "not_found"
+
+
+class MethodNotAllowed(CardcheckError):
+    status = 405
+    code = "method_not_allowed"
+
+
+class Conflict(CardcheckError):
+    status = 409
+    code = "conflict"
+
+
+class PayloadTooLarge(CardcheckError):
+    status = 413
+    code = "too_large"
+
+
+def error_body(code: str, message: str) -> dict[str, Any]:
+    """The one error shape on the wire."""
+    return {"error": {"code": code, "message": message}}

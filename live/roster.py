@@ -1,0 +1,125 @@
+"""Roster CSV: read the class lists teachers already have, reject bad rows with reasons.
+
+Pure: text in, rows and rejections out. Accepts the shapes common gradebooks export: a ``name``
+column (also ``student``, ``student name``, ``full name``), or ``first name`` and ``last name``
+columns; optional ``card`` and ``group`` columns. Header matching ignores case, spaces, ``_``
+and ``-``. A byte-order mark and ``;`` or tab separators are handled.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from dataclasses import dataclass, field
+
+__all__ = ["RosterRow", "RosterSheet", "parse_roster"]
+
+MAX_ROWS = 2000
+_NAME = {"name", "student", "studentname", "fullname", "displayname"}
+_FIRST = {"firstname", "givenname", "first", "forename"}
+_LAST = {"lastname", "surname", "familyname", "last"}
+_CARD = {"card", "cardnumber", "cardno", "number"}
+_GROUP = {"group", "groupname", "team", "table"}
+
+
+@dataclass(frozen=True)
+class RosterRow:
+    line: int
+    name: str
+    card: int | None
+    group: str | None
+
+
+@dataclass
+class RosterSheet:
+    rows: list[RosterRow] = field(default_factory=list)
+    rejected: list[tuple[int, str]] = field(default_factory=list)  # (line, reason)
+
+
+def _key(header: str) -> str:
+    return "".join(ch for ch in header.lower() if ch.isalnum())
+
+
+def parse_roster(text: str, *, max_card: int = 64, taken: set[int] | None = None) -> RosterSheet:
+    """Parse a roster; ``taken`` are cards already used in the class.
+
+    Raises ``ValueError`` when the file has no usable header (no name columns). Row problems
+    (no name, a card that is not a number, out of range, or used twice) are rejections.
+    """
+    text = text.lstrip("\ufeff")
+    sample = text[:4096]
+    try:
+        dialect: type[csv.Dialect] | csv.Dialect = csv.Sniffer().sniff(sample, delimiters=",;\t")
+    except csv.Error:
+        dialect = csv.excel
+    reader = csv.reader(io.StringIO(text), dialect)
+    try:
+        header = next(reader)
+    except StopIteration:
+        raise ValueError("the file is empty") from None
+    keys = [_key(h) for h in header]
+
+    def col(names: set[str]) -> int | None:
+        return next((i for i, k in enumerate(keys) if k in names), None)
+
+    name_i, first_i, last_i = col(_NAME), col(_FIRST), col(_LAST)
+    card_i, group_i = col(_CARD), col(_GROUP)
+    if name_i is None and first_i is None and last_i is None:
+        raise ValueError(
+            "no name column: the first row must name the columns, e.g. name,card,group "
+            "or first name,last name"
+        )
+    sheet = RosterSheet()
+    seen_cards = set(taken or ())
+    for line, cells in enumerate(reader, start=2):
+        if not any(c.strip() for c in cells):
+            continue
+        if len(sheet.rows) + len(sheet.rejected) >= MAX_ROWS:
+            sheet.rejected.append((line, f"more than {MAX_ROWS} rows; the rest were not read"))
+            break
+
+        def cell(i: int | None, cells: list[str] = cells) -> str:
+            return cells[i].strip() if i is not None and i < len(cells) else ""
+
+        if name_i is not None:
+            name = cell(name_i)
+        else:
+            name = " ".join(p for p in (cell(first_i), cell(last_i)) if p)
+        name = " ".join(name.split())
+        if not name:
+            sheet.rejected.append((line, "no name"))
+            continue
+        if len(name) > 200:
+            sheet.rejected.append((line, "name longer than 200 characters"))
+            continue
+        card: int | None = None
+        raw_card = cell(card_i)
+        if raw_card:
+            try:
+                card = int(raw_card)
+            except ValueError:
+                sheet.rejected.append((line, f"card {raw_card!r} is not a whole number"))
+                continue
+            if not 1 <= card <= max_card:
+                sheet.rejected.append((line, f"card {card} is outside 1-{max_card}"))
+                continue
+            if card in seen_cards:
+                sheet.rejected.append((line, f"card {card} is already used"))
+                continue
+            seen_cards.add(card)
+        group = cell(group_i)[:100] or None
+        sheet.rows.append(RosterRow(line=line, name=name, card=card, group=group))
+    # cards assigned in order, after every explicit card has been claimed
+    free = (n for n in range(1, max_card + 1) if n not in seen_cards)
+    assigned: list[RosterRow] = []
+    for row in sheet.rows:
+        if row.card is None:
+            n = next(free, None)
+            if n is None:
+                sheet.rejected.append((row.line, f"no free card left (1-{max_card})"))
+                continue
+            row = RosterRow(line=row.line, name=row.name, card=n, group=row.group)
+        assigned.append(row)
+    sheet.rows = assigned
+    sheet.rejected.sort()
+    return sheet

@@ -1,0 +1,113 @@
+"""The one place that reads the environment.
+
+``Settings`` is built once, from defaults, then ``CARDCHECK_*`` environment variables, then
+command-line flags (later wins), and passed to ``create_app``. Nothing else in the service reads
+``os.environ``.
+
+The defaults serve one classroom on one machine: an SQLite file in the per-user data folder,
+the in-process bus, 127.0.0.1:8000.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field, fields, replace
+from pathlib import Path
+from typing import Any
+
+__all__ = ["Settings", "default_data_dir"]
+
+ENV_PREFIX = "CARDCHECK_"
+
+
+def default_data_dir(env: Mapping[str, str] | None = None) -> Path:
+    """The per-user data folder: ``$XDG_DATA_HOME/cardcheck`` or ``~/.local/share/cardcheck``."""
+    env = os.environ if env is None else env
+    base = env.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
+    return Path(base) / "cardcheck"
+
+
+@dataclass(frozen=True, kw_only=True)
+class Settings:
+    """Everything the service is configured with. Keyword-only, every field has a safe default."""
+
+    host: str = "127.0.0.1"
+    port: int = 8000
+    data_dir: Path = field(default_factory=default_data_dir)
+    db: Path | None = None  # defaults to data_dir / "cardcheck.sqlite3"
+    redis: str | None = None  # redis://... puts the live bus on Redis Streams
+    redis_prefix: str = "cardcheck"
+    token: str | None = None  # fixes the teacher token; otherwise one is kept per data folder
+    https: bool = False
+    certfile: Path | None = None
+    keyfile: Path | None = None
+    demo: bool = False
+    max_body_bytes: int = 1_000_000
+    max_frame_bytes: int = 8_000_000
+    max_frame_pixels: int = 4096 * 4096
+    public_url: str | None = None  # what printed URLs start with, when behind a proxy
+    allowed_origins: tuple[str, ...] = ()  # extra Origins allowed on WebSocket handshakes
+
+    @property
+    def db_path(self) -> Path:
+        return self.db if self.db is not None else self.data_dir / "cardcheck.sqlite3"
+
+    @property
+    def base_url(self) -> str:
+        if self.public_url:
+            return self.public_url.rstrip("/")
+        scheme = "https" if (self.https or self.certfile) else "http"
+        host = "127.0.0.1" if self.host in ("0.0.0.0", "::", "") else self.host
+        if ":" in host:
+            host = f"[{host}]"
+        return f"{scheme}://{host}:{self.port}"
+
+    @classmethod
+    def load(
+        cls, overrides: Mapping[str, Any] | None = None, env: Mapping[str, str] | None = None
+    ) -> Settings:
+        """Defaults, then ``CARDCHECK_<FIELD>`` variables, then ``overrides`` (None is ignored).
+
+        Raises ``ValueError`` naming the variable when one cannot be parsed.
+        """
+        env = os.environ if env is None else env
+        values: dict[str, Any] = {}
+        for f in fields(cls):
+            raw = env.get(ENV_PREFIX + f.name.upper())
+            if raw is not None and raw != "":
+                values[f.name] = _parse(f.name, raw)
+        for key, value in (overrides or {}).items():
+            if value is not None:
+                values[key] = _coerce(key, value)
+        return replace(cls(), **values)
+
+
+_BOOLS = {"https", "demo"}
+_INTS = {"port", "max_body_bytes", "max_frame_bytes", "max_frame_pixels"}
+_PATHS = {"data_dir", "db", "certfile", "keyfile"}
+
+
+def _parse(name: str, raw: str) -> Any:
+    try:
+        if name in _BOOLS:
+            if raw.lower() in ("1", "true", "yes", "on"):
+                return True
+            if raw.lower() in ("0", "false", "no", "off"):
+                return False
+            raise ValueError(raw)
+        if name == "allowed_origins":
+            return tuple(o.strip() for o in raw.split(",") if o.strip())
+        return _coerce(name, raw)
+    except ValueError:
+        raise ValueError(f"{ENV_PREFIX}{name.upper()}: cannot use {raw!r}") from None
+
+
+def _coerce(name: str, value: Any) -> Any:
+    if name in _INTS:
+        return int(value)
+    if name in _PATHS:
+        return Path(value).expanduser()
+    if name == "allowed_origins":
+        return tuple(value)
+    return value

@@ -1,0 +1,25 @@
+"""cardcheck's computer vision: the card deck, printable cards, the detector and the tracker.
+
+Imports numpy and OpenCV only; never anything from ``live``. The names in ``__all__`` are the
+public surface the service relies on.
+"""
+
+from scanner.cards import write_cards_pdf
+from scanner.deck import ANSWERS, Deck
+from scanner.detection import Detection
+from scanner.detector import Detector, ImageError, annotate
+from scanner.tracker import Confirmation, TrackedCard, Tracker, TrackUpdate
+
+__all__ = [
+    "ANSWERS",
+    "Confirmation",
+    "Deck",
+    "Detection",
+    "Detector",
+    "ImageError",
+    "TrackUpdate",
+    "TrackedCard",
+    "Tracker",
+    "annotate",
+    "write_cards_pdf",
+]

@@ -430,6 +430,9 @@ async def session_events(call: Call) -> Any:
     return [e.to_dict() for e in call.store.events_since(call.params["session_id"], int(raw))]
 
 
+# -- flags, check-ins and grouping suggestions: see live.engine_api (registered on import) ----
+# -- exports and reports: see live.export_api (registered on import) --------------------------
+
 # -- the Starlette side ------------------------------------------------------------------
 
 

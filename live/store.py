@@ -89,6 +89,10 @@ class Store:
             r = self._db.execute(sql, params).fetchone()
         return None if r is None else dict(r)
 
+    def query(self, sql: str, params: Sequence[Any] = ()) -> list[Row]:
+        """Read rows with any SELECT (reports and exports build their own queries)."""
+        return self._all(sql, params)
+
     @property
     def schema_version(self) -> int:
         with self._lock:

@@ -72,7 +72,7 @@ class Settings:
         Raises ``ValueError`` naming the variable when one cannot be parsed.
         """
         env = os.environ if env is None else env
-        values: dict[str, Any] = {}
+        values: dict[str, Any] = {"data_dir": default_data_dir(env)}
         for f in fields(cls):
             raw = env.get(ENV_PREFIX + f.name.upper())
             if raw is not None and raw != "":

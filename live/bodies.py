@@ -54,7 +54,9 @@ class Str(Field):
         return value
 
     def schema(self) -> dict[str, Any]:
-        return self._schema({"type": "string", "minLength": self.min_len, "maxLength": self.max_len})
+        return self._schema(
+            {"type": "string", "minLength": self.min_len, "maxLength": self.max_len}
+        )
 
 
 @dataclass(frozen=True)
@@ -133,7 +135,11 @@ class IntList(Field):
 
     def schema(self) -> dict[str, Any]:
         return self._schema(
-            {"type": "array", "items": {"type": "integer", "minimum": 1}, "maxItems": self.max_items}
+            {
+                "type": "array",
+                "items": {"type": "integer", "minimum": 1},
+                "maxItems": self.max_items,
+            }
         )
 
 

@@ -29,13 +29,22 @@ def openapi(version: str) -> dict[str, Any]:
             "summary": ep.summary,
             "operationId": ep.handler.__name__,
             "parameters": [
-                {"name": name, "in": "path", "required": True,
-                 "schema": {"type": "integer", "minimum": 0}}
+                {
+                    "name": name,
+                    "in": "path",
+                    "required": True,
+                    "schema": {"type": "integer", "minimum": 0},
+                }
                 for name in re.findall(r"\{(\w+)\}", ep.path)
             ]
             + [
-                {"name": name, "in": "query", "required": False, "description": text,
-                 "schema": {"type": "string"}}
+                {
+                    "name": name,
+                    "in": "query",
+                    "required": False,
+                    "description": text,
+                    "schema": {"type": "string"},
+                }
                 for name, text in ep.query.items()
             ],
             "responses": {
@@ -44,7 +53,9 @@ def openapi(version: str) -> dict[str, Any]:
                 else {"description": "success", "content": {ep.produces: {"schema": {}}}},
                 "4XX": {
                     "description": "bad input, missing token, unknown id or conflict",
-                    "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}},
+                    "content": {
+                        "application/json": {"schema": {"$ref": "#/components/schemas/Error"}}
+                    },
                 },
             },
         }

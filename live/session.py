@@ -57,8 +57,9 @@ def decide_response(
     if asked is None:
         raise Conflict("no question has been asked yet", code="no_question")
     if asked.get("revealed_at") is not None:
-        raise Conflict("the answer was revealed; this question takes no more answers",
-                       code="question_closed")
+        raise Conflict(
+            "the answer was revealed; this question takes no more answers", code="question_closed"
+        )
     if source == "scan" and asked.get("closed_at") is not None:
         raise Conflict("the question is closed", code="question_closed")
     if previous == answer:
@@ -172,9 +173,7 @@ def snapshot(data: SessionData, role: Role = "teacher") -> dict[str, Any]:
             "status": _status(a),
             "correct": a["correct"],
             "answered": len(data.responses.get(a["id"], [])),
-            "right": sum(
-                1 for r in data.responses.get(a["id"], []) if a["correct"] == r["answer"]
-            ),
+            "right": sum(1 for r in data.responses.get(a["id"], []) if a["correct"] == r["answer"]),
         }
         for a in data.asked
     ]

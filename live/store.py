@@ -39,7 +39,16 @@ __all__ = ["GROUP_COLOURS", "Store"]
 
 Row = dict[str, Any]
 
-GROUP_COLOURS = ("#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#17becf", "#8c564b", "#e377c2")
+GROUP_COLOURS = (
+    "#1f77b4",
+    "#d62728",
+    "#2ca02c",
+    "#9467bd",
+    "#ff7f0e",
+    "#17becf",
+    "#8c564b",
+    "#e377c2",
+)
 
 
 class Store:
@@ -188,9 +197,7 @@ class Store:
                     (now if archived else None, class_id),
                 )
             if rules is not None:
-                db.execute(
-                    "UPDATE classes SET rules = ? WHERE id = ?", (rules or None, class_id)
-                )
+                db.execute("UPDATE classes SET rules = ? WHERE id = ?", (rules or None, class_id))
         return self.get_class(class_id)
 
     def delete_class(self, class_id: int) -> None:
@@ -213,7 +220,9 @@ class Store:
     def get_student(self, student_id: int, *, class_id: int | None = None) -> Row:
         row = self._student_row(student_id)
         if row is None or (class_id is not None and row["class_id"] != class_id):
-            raise NotFound(f"no student {student_id}" + (f" in class {class_id}" if class_id else ""))
+            raise NotFound(
+                f"no student {student_id}" + (f" in class {class_id}" if class_id else "")
+            )
         row["active"] = bool(row["active"])
         return row
 
@@ -254,9 +263,7 @@ class Store:
         if clash is not None:
             raise Conflict(f"card {card} already belongs to student {clash['id']} in this class")
 
-    def add_student(
-        self, class_id: int, name: str, *, card: int | None = None, now: float
-    ) -> Row:
+    def add_student(self, class_id: int, name: str, *, card: int | None = None, now: float) -> Row:
         """Add a student; ``card`` None takes the lowest free card. ``Conflict`` if taken."""
         self.get_class(class_id)
         with self.transaction() as db:
@@ -374,9 +381,7 @@ class Store:
         if len(set(students)) != len(students):
             raise BadRequest("a student is listed twice")
         for sid in students:
-            r = db.execute(
-                "SELECT class_id, active FROM students WHERE id = ?", (sid,)
-            ).fetchone()
+            r = db.execute("SELECT class_id, active FROM students WHERE id = ?", (sid,)).fetchone()
             if r is None or r["class_id"] != class_id:
                 raise NotFound(f"no student {sid} in class {class_id}")
             if not r["active"]:
@@ -495,7 +500,9 @@ class Store:
             return None
         return bytes(row["image"]), str(row["image_type"])
 
-    def list_questions(self, *, include_archived: bool = False, skill: str | None = None) -> list[Row]:
+    def list_questions(
+        self, *, include_archived: bool = False, skill: str | None = None
+    ) -> list[Row]:
         rows = [
             self._question(r)
             for r in self._all(
@@ -568,9 +575,7 @@ class Store:
                 "SELECT 1 FROM asked WHERE question_id = ? LIMIT 1", (question_id,)
             ).fetchone()
             if used:
-                db.execute(
-                    "UPDATE questions SET archived_at = ? WHERE id = ?", (now, question_id)
-                )
+                db.execute("UPDATE questions SET archived_at = ? WHERE id = ?", (now, question_id))
                 return False
             db.execute("DELETE FROM questions WHERE id = ?", (question_id,))
             return True
@@ -589,7 +594,9 @@ class Store:
         return row
 
     def list_sets(self) -> list[Row]:
-        return [self.get_set(r["id"]) for r in self._all("SELECT id FROM question_sets ORDER BY id")]
+        return [
+            self.get_set(r["id"]) for r in self._all("SELECT id FROM question_sets ORDER BY id")
+        ]
 
     def _set_items(self, db: sqlite3.Connection, set_id: int, questions: Sequence[int]) -> None:
         for qid in questions:
@@ -650,14 +657,17 @@ class Store:
         out = []
         for r in rows:
             row = self.get_session(r["id"])
-            stats = self._one(
-                "SELECT count(DISTINCT a.id) AS asked,"
-                " sum(CASE WHEN r.answer = a.correct THEN 1 ELSE 0 END) AS correct,"
-                " sum(CASE WHEN a.correct IS NOT NULL AND r.answer IS NOT NULL THEN 1 ELSE 0 END)"
-                "  AS scored FROM asked a LEFT JOIN responses r ON r.asked_id = a.id"
-                " WHERE a.session_id = ?",
-                (row["id"],),
-            ) or {}
+            stats = (
+                self._one(
+                    "SELECT count(DISTINCT a.id) AS asked,"
+                    " sum(CASE WHEN r.answer = a.correct THEN 1 ELSE 0 END) AS correct,"
+                    " sum(CASE WHEN a.correct IS NOT NULL AND r.answer IS NOT NULL THEN 1 ELSE 0 END)"
+                    "  AS scored FROM asked a LEFT JOIN responses r ON r.asked_id = a.id"
+                    " WHERE a.session_id = ?",
+                    (row["id"],),
+                )
+                or {}
+            )
             row["asked"] = stats.get("asked") or 0
             scored = stats.get("scored") or 0
             row["score"] = round(100 * (stats.get("correct") or 0) / scored) if scored else None
@@ -711,8 +721,9 @@ class Store:
             question_set=question_set,
         )
 
-    def flags(self, *, session_id: int | None = None, class_id: int | None = None,
-              open_only: bool = False) -> list[Row]:
+    def flags(
+        self, *, session_id: int | None = None, class_id: int | None = None, open_only: bool = False
+    ) -> list[Row]:
         rows = self._all(
             "SELECT id, session_id, class_id, group_id, student_id, rule, severity, message,"
             " evidence, raised_at, updated_at, resolved_at, resolution FROM flags"
@@ -751,7 +762,9 @@ class Store:
 
     # -- sessions: commands (each one transaction, events appended with their seq) ---------
 
-    def append(self, db: sqlite3.Connection, session_id: int, payload: Payload, now: float) -> Event:
+    def append(
+        self, db: sqlite3.Connection, session_id: int, payload: Payload, now: float
+    ) -> Event:
         """Append one event to the session's log inside the caller's transaction."""
         row = db.execute(
             "UPDATE sessions SET seq = seq + 1 WHERE id = ? RETURNING seq", (session_id,)
@@ -773,7 +786,8 @@ class Store:
             raise NotFound(f"no session {session_id}")
         if row["ended_at"] is not None:
             raise Conflict(f"session {session_id} has ended", code="session_ended")
-        return row
+        found: sqlite3.Row = row
+        return found
 
     def _current(self, db: sqlite3.Connection, session_id: int) -> sqlite3.Row | None:
         return db.execute(  # type: ignore[no-any-return]
@@ -782,7 +796,9 @@ class Store:
             (session_id,),
         ).fetchone()
 
-    def start_session(self, class_id: int, *, set_id: int | None, now: float) -> tuple[Row, list[Event]]:
+    def start_session(
+        self, class_id: int, *, set_id: int | None, now: float
+    ) -> tuple[Row, list[Event]]:
         self.get_class(class_id)
         if set_id is not None:
             self.get_set(set_id)
@@ -957,7 +973,9 @@ class Store:
             (class_id, card),
         )
 
-    def append_events(self, session_id: int, payloads: Sequence[Payload], *, now: float) -> list[Event]:
+    def append_events(
+        self, session_id: int, payloads: Sequence[Payload], *, now: float
+    ) -> list[Event]:
         """Append events that change no other row (scanner connected, and the like)."""
         with self.transaction() as db:
             return [self.append(db, session_id, p, now) for p in payloads]

@@ -7,6 +7,7 @@ once, and reuses it. ``--certfile/--keyfile`` (for example from mkcert) take pre
 
 from __future__ import annotations
 
+import contextlib
 import datetime
 import ipaddress
 import socket
@@ -21,10 +22,8 @@ def _addresses(host: str) -> list[str]:
     names = {"localhost", "127.0.0.1", socket.gethostname()}
     if host not in ("0.0.0.0", "::", ""):
         names.add(host)
-    try:
-        names.update(info[4][0] for info in socket.getaddrinfo(socket.gethostname(), None))
-    except OSError:
-        pass
+    with contextlib.suppress(OSError):
+        names.update(str(info[4][0]) for info in socket.getaddrinfo(socket.gethostname(), None))
     return sorted(n for n in names if n)
 
 

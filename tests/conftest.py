@@ -60,14 +60,20 @@ def seeded(client: TestClient) -> dict[str, Any]:
     ]
     q1 = client.post(
         "/api/questions",
-        json={"prompt": "1/2 + 1/3?", "choices": ["5/6", "2/5", "1/6"], "correct": "A",
-              "skills": ["fractions"]},
+        json={
+            "prompt": "1/2 + 1/3?",
+            "choices": ["5/6", "2/5", "1/6"],
+            "correct": "A",
+            "skills": ["fractions"],
+        },
     ).json()
     q2 = client.post(
-        "/api/questions", json={"prompt": "How sure are you?", "choices": ["Very", "Not"],
-                                "correct": None},
+        "/api/questions",
+        json={"prompt": "How sure are you?", "choices": ["Very", "Not"], "correct": None},
     ).json()
-    qset = client.post("/api/sets", json={"name": "Check", "questions": [q1["id"], q2["id"]]}).json()
+    qset = client.post(
+        "/api/sets", json={"name": "Check", "questions": [q1["id"], q2["id"]]}
+    ).json()
     session = client.post("/api/sessions", json={"class_id": cid, "set_id": qset["id"]}).json()
     return {
         "class": cls,

@@ -39,8 +39,9 @@ def test_contract_bodies_create_a_class_a_roster_groups_and_questions(client: Te
         json={"prompt": "Pick B", "choices": ["a", "b"], "correct": "B", "skills": ["x"]},
     )
     assert q.status_code == 201 and q.json()["correct"] == "B"
-    poll = client.post("/api/questions", json={"prompt": "Poll", "choices": ["y", "n"],
-                                               "correct": None})
+    poll = client.post(
+        "/api/questions", json={"prompt": "Poll", "choices": ["y", "n"], "correct": None}
+    )
     assert poll.json()["correct"] is None
 
 
@@ -64,8 +65,9 @@ def test_crud_for_classes_students_groups_questions_and_sets(
     red = seeded["groups"][1]["id"]
     g = client.patch(f"/api/classes/{cid}/groups/{gid}", json={"goal": "Unlike denominators"})
     assert g.json()["goal"] == "Unlike denominators"
-    moved = client.patch(f"/api/classes/{cid}/groups/{red}",
-                         json={"students": [seeded["students"][1]["id"]]})
+    moved = client.patch(
+        f"/api/classes/{cid}/groups/{red}", json={"students": [seeded["students"][1]["id"]]}
+    )
     assert moved.json()["students"] == [seeded["students"][1]["id"]]
     assert client.get(f"/api/classes/{cid}/groups/{gid}").json()["goals"][0]["text"]
     assert len(client.get(f"/api/classes/{cid}/groups/history").json()) >= 3
@@ -74,7 +76,9 @@ def test_crud_for_classes_students_groups_questions_and_sets(
 
     qid = seeded["questions"][0]["id"]
     assert client.patch(f"/api/questions/{qid}", json={"skills": ["a", "b"]}).json()["skills"] == [
-        "a", "b"]
+        "a",
+        "b",
+    ]
     assert [q["id"] for q in client.get("/api/questions?skill=a").json()] == [qid]
     set_id = seeded["set"]["id"]
     reordered = client.patch(f"/api/sets/{set_id}", json={"questions": [qid]}).json()
@@ -82,8 +86,9 @@ def test_crud_for_classes_students_groups_questions_and_sets(
     assert len(client.get("/api/sets").json()) == 1
     assert client.delete(f"/api/sets/{set_id}").status_code == 204
     assert client.get(f"/api/questions/{qid}").status_code == 200  # questions outlive sets
-    new_q = client.post("/api/questions", json={"prompt": "x", "choices": ["1", "2"],
-                                                "correct": "A"}).json()["id"]
+    new_q = client.post(
+        "/api/questions", json={"prompt": "x", "choices": ["1", "2"], "correct": "A"}
+    ).json()["id"]
     assert client.delete(f"/api/questions/{new_q}").status_code == 204
     assert client.get(f"/api/questions/{new_q}").status_code == 404
 
@@ -103,8 +108,10 @@ def test_a_session_runs_ask_answer_close_reveal_end(
     r = client.put(f"/api/sessions/{sid}/responses/{ada}", json={"answer": "B"})
     assert r.json()["recorded"] is True
     assert r.json()["events"][0]["data"]["correct"] is False
-    assert client.put(f"/api/sessions/{sid}/responses/{ada}", json={"answer": "B"}).json()[
-        "recorded"] is False
+    assert (
+        client.put(f"/api/sessions/{sid}/responses/{ada}", json={"answer": "B"}).json()["recorded"]
+        is False
+    )
     client.put(f"/api/sessions/{sid}/responses/{ben}", json={"answer": "A"})
     state = client.get(f"/api/sessions/{sid}").json()
     assert state["question"]["answered"] == 2
@@ -186,8 +193,12 @@ BAD_BODIES: list[tuple[str, str, Any, int]] = [
     ("POST", "/api/classes/{cid}/groups", {"name": "Blue"}, 409),
     ("POST", "/api/classes/{cid}/groups", {"name": "G", "students": [1, 1]}, 400),
     ("POST", "/api/questions", {"prompt": "p", "choices": ["a"], "correct": "A"}, 400),
-    ("POST", "/api/questions", {"prompt": "p", "choices": ["a", "b", "c", "d", "e"],
-                                "correct": "A"}, 400),
+    (
+        "POST",
+        "/api/questions",
+        {"prompt": "p", "choices": ["a", "b", "c", "d", "e"], "correct": "A"},
+        400,
+    ),
     ("POST", "/api/questions", {"prompt": "p", "choices": ["a", "b"], "correct": "C"}, 400),
     ("POST", "/api/questions", {"prompt": "p", "choices": ["a", "b"], "correct": "E"}, 400),
     ("POST", "/api/questions", {"prompt": "p", "choices": ["a", "b"]}, 400),
@@ -256,8 +267,9 @@ def test_roster_import_is_all_or_nothing(client: TestClient, seeded: dict[str, A
     cid = seeded["class"]["id"]
     good = "First Name,Last Name,Card,Group\nDee,Do,10,Green\nEli,Em,,Green\n"
     bad = good + "Fay,,abc,\n"
-    refused = client.post(f"/api/classes/{cid}/roster", content=bad.encode(),
-                          headers={"Content-Type": "text/csv"})
+    refused = client.post(
+        f"/api/classes/{cid}/roster", content=bad.encode(), headers={"Content-Type": "text/csv"}
+    )
     assert refused.status_code == 422
     assert refused.json()["rejected"] == [{"line": 4, "reason": "card 'abc' is not a whole number"}]
     assert len(client.get(f"/api/classes/{cid}/students").json()) == 3
@@ -267,8 +279,9 @@ def test_roster_import_is_all_or_nothing(client: TestClient, seeded: dict[str, A
     assert students["Dee Do"]["card"] == 10 and students["Eli Em"]["card"] == 4
     green = [g for g in client.get(f"/api/classes/{cid}/groups").json() if g["name"] == "Green"]
     assert len(green[0]["students"]) == 2
-    partial = client.post(f"/api/classes/{cid}/roster?partial=1",
-                          content=b"name,card\nGus,11\nHal,10\n").json()
+    partial = client.post(
+        f"/api/classes/{cid}/roster?partial=1", content=b"name,card\nGus,11\nHal,10\n"
+    ).json()
     assert partial["created"] == 1 and partial["rejected"][0]["line"] == 3
     assert_error(client.post(f"/api/classes/{cid}/roster", content=b"\xff\xfe\x00"), 400)
     assert_error(client.post(f"/api/classes/{cid}/roster", content=b"email\nx@y\n"), 400)
@@ -277,23 +290,30 @@ def test_roster_import_is_all_or_nothing(client: TestClient, seeded: dict[str, A
 def test_openapi_describes_exactly_the_routes_that_exist(client: TestClient) -> None:
     doc = client.get("/api/openapi.json").json()
     assert doc["openapi"].startswith("3.")
-    documented = {
-        (method.upper(), path) for path, ops in doc["paths"].items() for method in ops
-    }
+    documented = {(method.upper(), path) for path, ops in doc["paths"].items() for method in ops}
     existing = set()
     for route in client.app.routes:  # type: ignore[attr-defined]
-        if isinstance(route, Route) and route.path.startswith("/api/") and "{rest" not in route.path:
+        if (
+            isinstance(route, Route)
+            and route.path.startswith("/api/")
+            and "{rest" not in route.path
+        ):
             if route.path == "/api/openapi.json":
                 continue
             path = re.sub(r"\{(\w+):int\}", r"{\1}", route.path)
             existing |= {(m, path) for m in (route.methods or ()) if m != "HEAD"}
     assert documented == existing
     for contract in [
-        ("POST", "/api/classes"), ("POST", "/api/classes/{class_id}/students"),
-        ("POST", "/api/classes/{class_id}/groups"), ("POST", "/api/questions"),
-        ("POST", "/api/sessions"), ("POST", "/api/sessions/{session_id}/ask"),
-        ("POST", "/api/sessions/{session_id}/close"), ("POST", "/api/sessions/{session_id}/reveal"),
-        ("POST", "/api/sessions/{session_id}/end"), ("GET", "/api/sessions/{session_id}"),
+        ("POST", "/api/classes"),
+        ("POST", "/api/classes/{class_id}/students"),
+        ("POST", "/api/classes/{class_id}/groups"),
+        ("POST", "/api/questions"),
+        ("POST", "/api/sessions"),
+        ("POST", "/api/sessions/{session_id}/ask"),
+        ("POST", "/api/sessions/{session_id}/close"),
+        ("POST", "/api/sessions/{session_id}/reveal"),
+        ("POST", "/api/sessions/{session_id}/end"),
+        ("GET", "/api/sessions/{session_id}"),
         ("PUT", "/api/sessions/{session_id}/responses/{student_id}"),
     ]:
         assert contract in documented

@@ -58,9 +58,21 @@ def server(tmp_path: Path) -> Iterator[dict[str, Any]]:
     port = free_port()
     env = {**os.environ, "CARDCHECK_TOKEN": "real-teacher-token"}
     proc = subprocess.Popen(
-        [sys.executable, "-m", "live.cli", "serve", "--demo", "--port", str(port),
-         "--data-dir", str(tmp_path / "data")],
-        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env,
+        [
+            sys.executable,
+            "-m",
+            "live.cli",
+            "serve",
+            "--demo",
+            "--port",
+            str(port),
+            "--data-dir",
+            str(tmp_path / "data"),
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        env=env,
     )
     base = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 30

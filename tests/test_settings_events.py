@@ -29,8 +29,20 @@ def test_a_bad_variable_is_named() -> None:
 
 
 def test_events_round_trip_and_unknown_types_are_refused() -> None:
-    event = Event(session=3, seq=7, at=1.5, payload=ResponseRecorded(
-        asked_id=1, student=2, card=9, answer="C", correct=False, changed_from="A", source="scan"))
+    event = Event(
+        session=3,
+        seq=7,
+        at=1.5,
+        payload=ResponseRecorded(
+            asked_id=1,
+            student=2,
+            card=9,
+            answer="C",
+            correct=False,
+            changed_from="A",
+            source="scan",
+        ),
+    )
     assert decode(encode(event)) == event
     assert encode(event).startswith('{"type":"response.recorded"')
     with pytest.raises(ValueError, match="unknown event type"):
@@ -43,5 +55,5 @@ def test_events_round_trip_and_unknown_types_are_refused() -> None:
 
 def test_wire_names_are_facts_in_the_past_tense() -> None:
     for name in PAYLOADS:
-        noun, verb = name.split(".")
+        _, verb = name.split(".")
         assert verb.endswith("ed") or verb == "started", name

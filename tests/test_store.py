@@ -22,9 +22,22 @@ def test_migrates_an_empty_file_to_the_current_schema(tmp_path: Path) -> None:
     assert db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
     db.close()
     assert {
-        "classes", "students", "groups", "group_members", "goals", "questions", "question_sets",
-        "question_set_items", "sessions", "asked", "responses", "response_history", "flags",
-        "checkins", "events", "meta",
+        "classes",
+        "students",
+        "groups",
+        "group_members",
+        "goals",
+        "questions",
+        "question_sets",
+        "question_set_items",
+        "sessions",
+        "asked",
+        "responses",
+        "response_history",
+        "flags",
+        "checkins",
+        "events",
+        "meta",
     } <= tables
     again = Store(path)
     assert again.schema_version == SCHEMA_VERSION
@@ -83,8 +96,10 @@ def test_group_membership_keeps_its_history(store: Store) -> None:
     store.update_group(blue, students=[], now=30)  # Ada leaves Blue
     assert store.get_group(blue)["students"] == []
     assert store.get_group(red)["students"] == [b]
-    history = [(h["group_id"], h["student_id"], h["joined_at"], h["left_at"])
-               for h in store.membership_history(cid)]
+    history = [
+        (h["group_id"], h["student_id"], h["joined_at"], h["left_at"])
+        for h in store.membership_history(cid)
+    ]
     assert history == [(blue, a, 10, 30), (blue, b, 10, 20), (red, b, 20, None)]
 
 
@@ -125,10 +140,14 @@ def test_responses_keep_the_latest_answer_and_every_change(store: Store) -> None
     asked = store.asked_rows(sid)[0]
     (latest,) = store.responses(asked["id"])
     assert (latest["answer"], latest["source"], latest["changes"], latest["first_at"]) == (
-        "A", "manual", 1, 3,
+        "A",
+        "manual",
+        1,
+        3,
     )
     assert [(h["answer"], h["previous"]) for h in store.response_history(asked["id"])] == [
-        ("B", None), ("A", "B"),
+        ("B", None),
+        ("A", "B"),
     ]
 
 
@@ -142,8 +161,14 @@ def test_event_seq_rises_by_one_with_no_gaps(store: Store) -> None:
     events = store.events_since(sid, 0)
     assert [e.seq for e in events] == list(range(1, len(events) + 1))
     assert [e.type for e in events] == [
-        "session.started", "question.asked", "response.recorded", "question.closed",
-        "question.asked", "question.closed", "question.revealed", "session.ended",
+        "session.started",
+        "question.asked",
+        "response.recorded",
+        "question.closed",
+        "question.asked",
+        "question.closed",
+        "question.revealed",
+        "session.ended",
     ]
     assert [e.seq for e in store.events_since(sid, 5)] == [6, 7, 8]
 
@@ -162,10 +187,12 @@ def test_answers_are_refused_when_no_question_takes_them(
 ) -> None:
     _, student, q, sid = _session(store)
     for step in steps:
-        {"ask": lambda: store.ask(sid, q, now=2),
-         "close": lambda: store.close_question(sid, now=3),
-         "reveal": lambda: store.reveal(sid, now=3),
-         "end": lambda: store.end_session(sid, now=3)}[step]()
+        {
+            "ask": lambda: store.ask(sid, q, now=2),
+            "close": lambda: store.close_question(sid, now=3),
+            "reveal": lambda: store.reveal(sid, now=3),
+            "end": lambda: store.end_session(sid, now=3),
+        }[step]()
     with pytest.raises(Conflict, match=error):
         store.record(sid, student, "A", source=source, now=4)
 

@@ -321,6 +321,42 @@ async def delete_question(call: Call) -> Any:
     call.store.delete_question(call.params["question_id"], now=now())
 
 
+_IMAGE_TYPES = {b"\x89PNG\r\n\x1a\n": "image/png", b"\xff\xd8\xff": "image/jpeg", b"RIFF": "image/webp"}
+MAX_IMAGE_BYTES = 900_000
+
+
+@endpoint("PUT", "/questions/{question_id}/image",
+          "Attach an image to a question (PNG, JPEG or WebP, under 900 kB)",
+          raw_body="image/png")
+async def put_question_image(call: Call) -> Any:
+    call.store.get_question(call.params["question_id"])
+    kind = next((t for magic, t in _IMAGE_TYPES.items() if call.raw.startswith(magic)), None)
+    if kind == "image/webp" and call.raw[8:12] != b"WEBP":
+        kind = None
+    if kind is None:
+        raise BadRequest("the image must be PNG, JPEG or WebP")
+    if len(call.raw) > MAX_IMAGE_BYTES:
+        raise PayloadTooLarge(f"the image is over {MAX_IMAGE_BYTES} bytes")
+    return call.store.update_question(
+        call.params["question_id"], now=now(), image=(call.raw, kind)
+    )
+
+
+@endpoint("GET", "/questions/{question_id}/image", "A question's image", teacher=False,
+          produces="image/*")
+async def get_question_image(call: Call) -> Any:
+    image = call.store.question_image(call.params["question_id"])
+    if image is None:
+        raise NotFound(f"question {call.params['question_id']} has no image")
+    return Response(image[0], media_type=image[1],
+                    headers={"Cache-Control": "private, max-age=3600"})
+
+
+@endpoint("DELETE", "/questions/{question_id}/image", "Remove a question's image", status=204)
+async def delete_question_image(call: Call) -> Any:
+    call.store.update_question(call.params["question_id"], now=now(), image=None)
+
+
 @endpoint("GET", "/sets", "List question sets")
 async def list_sets(call: Call) -> Any:
     return call.store.list_sets()

@@ -198,6 +198,15 @@ class SessionRecords(ClassroomRecords, LibraryRecords):
             (session_id,),
         ).fetchone()
 
+    def _close_open(
+        self, db: sqlite3.Connection, session_id: int, current: sqlite3.Row | None, now: float
+    ) -> list[Event]:
+        """Close ``current`` if it is open; the ``question.closed`` event, or nothing."""
+        if current is None or current["closed_at"] is not None:
+            return []
+        db.execute("UPDATE asked SET closed_at = ? WHERE id = ?", (now, current["id"]))
+        return [self.append(db, session_id, QuestionClosed(current["id"]), now)]
+
     def start_session(
         self, class_id: int, *, set_id: int | None, now: float
     ) -> tuple[Row, list[Event]]:
@@ -216,13 +225,11 @@ class SessionRecords(ClassroomRecords, LibraryRecords):
     def ask(self, session_id: int, question_id: int, *, now: float) -> list[Event]:
         """Open ``question_id``; the question open before is closed first."""
         question = self.get_question(question_id)
-        events = []
+        events: list[Event] = []
         with self.transaction() as db:
             self._running(db, session_id)
             current = self._current(db, session_id)
-            if current is not None and current["closed_at"] is None:
-                db.execute("UPDATE asked SET closed_at = ? WHERE id = ?", (now, current["id"]))
-                events.append(self.append(db, session_id, QuestionClosed(current["id"]), now))
+            events += self._close_open(db, session_id, current, now)
             number = 1 if current is None else int(current["number"]) + 1
             cur = db.execute(
                 "INSERT INTO asked(session_id, question_id, number, correct, opened_at)"
@@ -241,10 +248,7 @@ class SessionRecords(ClassroomRecords, LibraryRecords):
             current = self._current(db, session_id)
             if current is None:
                 raise Conflict("no question has been asked yet", code="no_question")
-            if current["closed_at"] is not None:
-                return []
-            db.execute("UPDATE asked SET closed_at = ? WHERE id = ?", (now, current["id"]))
-            return [self.append(db, session_id, QuestionClosed(current["id"]), now)]
+            return self._close_open(db, session_id, current, now)
 
     def reopen(self, session_id: int, *, now: float) -> list[Event]:
         """Open the current question again (after close, before reveal)."""
@@ -269,15 +273,13 @@ class SessionRecords(ClassroomRecords, LibraryRecords):
 
     def reveal(self, session_id: int, *, now: float) -> list[Event]:
         """Reveal the current question's answer (closing it first if it is open)."""
-        events = []
+        events: list[Event] = []
         with self.transaction() as db:
             self._running(db, session_id)
             current = self._current(db, session_id)
             if current is None:
                 raise Conflict("no question has been asked yet", code="no_question")
-            if current["closed_at"] is None:
-                db.execute("UPDATE asked SET closed_at = ? WHERE id = ?", (now, current["id"]))
-                events.append(self.append(db, session_id, QuestionClosed(current["id"]), now))
+            events += self._close_open(db, session_id, current, now)
             if current["revealed_at"] is None:
                 db.execute("UPDATE asked SET revealed_at = ? WHERE id = ?", (now, current["id"]))
                 events.append(
@@ -288,13 +290,11 @@ class SessionRecords(ClassroomRecords, LibraryRecords):
         return events
 
     def end_session(self, session_id: int, *, now: float) -> list[Event]:
-        events = []
+        events: list[Event] = []
         with self.transaction() as db:
             self._running(db, session_id)
             current = self._current(db, session_id)
-            if current is not None and current["closed_at"] is None:
-                db.execute("UPDATE asked SET closed_at = ? WHERE id = ?", (now, current["id"]))
-                events.append(self.append(db, session_id, QuestionClosed(current["id"]), now))
+            events += self._close_open(db, session_id, current, now)
             db.execute("UPDATE sessions SET ended_at = ? WHERE id = ?", (now, session_id))
             events.append(self.append(db, session_id, SessionEnded(), now))
         return events

@@ -1,0 +1,133 @@
+"""The endpoints the pages need: pairing a phone, printable cards, the session to follow."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pytest
+from starlette.testclient import TestClient
+
+from live.democam import Answer, plan_question, render_room, seats_for
+from live.pairing import phone_base_url, qr_svg, qr_terminal, scanner_url
+from live.settings import Settings, desktop_browser
+
+
+def test_pair_svg_is_a_qr_code_of_the_scanner_link(client: TestClient, seeded: dict[str, Any]):
+    sid = seeded["session"]["id"]
+    r = client.get(f"/api/pair.svg?session={sid}")
+    assert r.status_code == 200
+    assert r.headers["content-type"].startswith("image/svg+xml")
+    assert r.content.startswith(b"<svg")
+    info = client.get(f"/api/pair?session={sid}").json()
+    assert f"/scan/?session={sid}&token=" in info["url"]
+    assert info["reachable_from_phone"] is False  # the test server listens on 127.0.0.1
+
+
+def test_pairing_needs_the_teacher_token(client: TestClient, projector_token: str):
+    r = client.get("/api/pair.svg", headers={"Authorization": f"Bearer {projector_token}"})
+    assert r.status_code == 403
+    assert r.json()["error"]["code"]
+
+
+@pytest.mark.parametrize("query", ["session=x", "session=999"])
+def test_pairing_rejects_a_bad_session(client: TestClient, query: str):
+    r = client.get(f"/api/pair.svg?{query}")
+    assert r.status_code in (400, 404)
+    assert "error" in r.json()
+
+
+def test_current_session_for_the_projector(
+    client: TestClient, seeded: dict[str, Any], projector_token: str
+):
+    r = client.get("/api/current-session", headers={"Authorization": f"Bearer {projector_token}"})
+    assert r.json() == {"session": seeded["session"]["id"]}
+    client.post(f"/api/sessions/{seeded['session']['id']}/end")
+    assert client.get("/api/current-session").json() == {"session": None}
+    assert client.get("/api/current-session?class_id=abc").status_code == 400
+
+
+def test_cards_pdf_for_a_class(client: TestClient, seeded: dict[str, Any]):
+    cid = seeded["class"]["id"]
+    r = client.get(f"/api/classes/{cid}/cards.pdf?per_page=4&paper=a4&names=1")
+    assert r.status_code == 200
+    assert r.headers["content-type"] == "application/pdf"
+    assert r.content.startswith(b"%PDF")
+
+
+@pytest.mark.parametrize("query", ["per_page=3", "paper=legal", "names=yes"])
+def test_cards_pdf_rejects_bad_options(client: TestClient, seeded: dict[str, Any], query: str):
+    r = client.get(f"/api/classes/{seeded['class']['id']}/cards.pdf?{query}")
+    assert r.status_code == 400
+    assert r.json()["error"]["code"] == "invalid"
+
+
+def test_cards_pdf_of_an_empty_class_is_a_clear_error(client: TestClient):
+    cid = client.post("/api/classes", json={"name": "Empty"}).json()["id"]
+    r = client.get(f"/api/classes/{cid}/cards.pdf")
+    assert r.status_code == 400
+    assert "no students" in r.json()["error"]["message"]
+
+
+def test_phone_link_names_the_lan_address_when_serving_everywhere():
+    local = Settings.load({"host": "127.0.0.1", "port": 8000}, env={})
+    assert phone_base_url(local) == "http://127.0.0.1:8000"
+    public = Settings.load({"host": "0.0.0.0", "public_url": "https://class.example/"}, env={})
+    assert scanner_url(public, "t k") == "https://class.example/scan/?token=t%20k"
+    everywhere = Settings.load({"host": "0.0.0.0", "port": 8443, "https": True}, env={})
+    assert phone_base_url(everywhere).startswith("https://")
+
+
+def test_qr_codes_round_trip_through_the_text():
+    assert qr_svg("https://x/scan/?token=a").startswith(b"<svg")
+    drawn = qr_terminal("https://x/scan/?token=a")
+    assert len(drawn.splitlines()) > 10
+
+
+@pytest.mark.parametrize(
+    ("env", "expected"),
+    [({"CI": "1", "DISPLAY": ":0"}, False), ({"DISPLAY": ":0"}, True)],
+)
+def test_browser_opens_only_on_a_desktop(env: dict[str, str], expected: bool):
+    import sys
+
+    if not sys.platform.startswith("linux"):
+        pytest.skip("the DISPLAY rule is Linux's")
+    assert desktop_browser(env) is expected
+
+
+# -- the demo camera's pure parts ------------------------------------------------------------
+
+STUDENTS = [{"id": i, "card": i, "name": f"S{i}"} for i in range(1, 29)]
+GROUPS = [{"name": "Blue", "students": list(range(1, 7))}, {"name": "Red", "students": [7, 8]}]
+ADD = {"prompt": "What is 1/2 + 1/3?", "choices": ["5/6", "2/5", "1/5", "2/6"], "correct": "A"}
+
+
+def test_demo_plan_blue_shares_the_misconception():
+    rng = np.random.default_rng(3)
+    plans = [plan_question(rng, ADD, STUDENTS, GROUPS, pace=20) for _ in range(20)]
+    blue = [a.answer for plan in plans for a in plan if a.card <= 6]
+    rest = [a.answer for plan in plans for a in plan if a.card > 6]
+    assert blue.count("B") / len(blue) > 0.6  # 2/5: adding tops and bottoms
+    assert rest.count("A") / len(rest) > 0.6
+    for plan in plans:
+        assert 26 <= len(plan) <= 28
+        assert all(0 <= a.at <= 20 for a in plan)
+
+
+def test_demo_answer_changes_at_its_time():
+    a = Answer(card=3, answer="B", at=2.0, change_to="A", change_at=5.0)
+    assert [a.shown(t) for t in (1.0, 2.0, 4.9, 5.0)] == [None, "B", "B", "A"]
+
+
+def test_demo_frames_are_decoded_by_the_real_detector():
+    from scanner import Deck, Detector
+
+    deck = Deck()
+    seats = seats_for(list(range(1, 29)), np.random.default_rng(1))
+    shown = {c: "ABCD"[c % 4] for c in range(1, 29)}
+    frame = render_room(deck, seats, shown, 0.0)
+    assert frame.shape == (720, 1280, 3)
+    found = Detector(deck).detect(frame)
+    assert len(found) >= 12
+    assert all(shown[d.card] == d.answer for d in found)

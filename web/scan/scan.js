@@ -1,0 +1,369 @@
+// The scanner: the phone's rear camera (or a laptop's), frames as JPEG over /ws/scan with never
+// more than one in flight, and an overlay of what the server read: a box on each card, the
+// student's first name and answer, green once confirmed, red for a card not in this class.
+
+import { api, ApiError, connect, firstName, nextQuestion, params, token, watchSession }
+  from "../shared/client.js";
+
+const $ = (id) => document.getElementById(id);
+const dom = {
+  video: $("video"),
+  still: $("still"),
+  overlay: $("overlay"),
+  count: $("count"),
+  countLabel: $("count-label"),
+  question: $("question"),
+  link: $("link"),
+  message: $("message"),
+  messageTitle: $("message-title"),
+  messageText: $("message-text"),
+  missingBox: $("missing-box"),
+  missingCount: $("missing-count"),
+  missing: $("missing"),
+  photo: $("photo"),
+  close: $("close"),
+  reveal: $("reveal"),
+  next: $("next"),
+};
+
+const MAX_SIDE = 1920; // frames larger than 1080p are scaled down before encoding
+const JPEG_QUALITY = 0.8;
+const REPLY_TIMEOUT_MS = 4000; // a frame never answered stops blocking the next one after this
+// card states in scan.frame (live.pipeline.CARD_STATES): new, confirmed, changed, unassigned
+const CONFIRMED = "confirmed";
+const FOREIGN = "unassigned"; // no student of this class holds the card
+
+const following = !params.get("session");
+let sessionId = params.get("session") ? Number(params.get("session")) : null;
+let state = null; // the teacher's snapshot of the session
+let live = null;
+let scan = null;
+let inFlight = false;
+let sentAt = 0;
+let sent = { width: 0, height: 0 }; // the size of the frame the last answer is about
+let cards = [];
+let source = "video"; // "video" or "still": what the overlay is drawn over
+let wakeLock = null;
+const grab = document.createElement("canvas");
+
+// --- messages ---------------------------------------------------------------------------------
+
+function showMessage(title, text) {
+  dom.messageTitle.textContent = title;
+  dom.messageText.textContent = text;
+  dom.message.hidden = false;
+}
+
+function hideMessage() {
+  dom.message.hidden = true;
+}
+
+// --- the session --------------------------------------------------------------------------------
+
+async function findSession() {
+  for (;;) {
+    try {
+      const { session } = await api("/current-session");
+      if (session !== null) return session;
+      showMessage("No session is running",
+        "Start one on the teacher console (pick a class and a question set). This page picks it up by itself.");
+    } catch (err) {
+      if (err instanceof ApiError && (err.status === 401 || err.status === 403)) {
+        showMessage("This link has no valid teacher token",
+          "Open the scanner link printed by `cardcheck serve`, or scan the QR code on the teacher console.");
+        return null;
+      }
+      showMessage("The server cannot be reached", "Retrying…");
+    }
+    await new Promise((resolve) => setTimeout(resolve, 2000));
+  }
+}
+
+function onState(fresh) {
+  state = fresh;
+  hideMessageIfSession();
+  renderCount();
+  renderMissing();
+  renderControls();
+  if (state.session.status !== "running") sessionEnded();
+}
+
+function hideMessageIfSession() {
+  if (!dom.message.hidden && dom.messageTitle.dataset.kind !== "camera") hideMessage();
+}
+
+function renderCount() {
+  const q = state.question;
+  if (!q) {
+    dom.count.textContent = "–";
+    dom.countLabel.textContent = "no question yet";
+    dom.question.textContent = state.session.class_name;
+    return;
+  }
+  dom.count.textContent = String(q.answered);
+  dom.countLabel.textContent = `of ${q.total}`;
+  const status = { open: "open", closed: "closed", revealed: "revealed" }[q.status];
+  dom.question.textContent = `Q${q.number} (${status}) · ${q.prompt}`;
+}
+
+function renderMissing() {
+  const q = state.question;
+  const waiting = state.students.filter((s) => !q || s.answer === null);
+  dom.missingCount.textContent = String(waiting.length);
+  dom.missing.replaceChildren(...waiting.map((s) => {
+    const li = document.createElement("li");
+    li.textContent = s.name;
+    const card = document.createElement("span");
+    card.className = "card";
+    card.textContent = s.card != null ? `#${s.card}` : "no card";
+    li.append(card);
+    return li;
+  }));
+}
+
+function renderControls() {
+  const q = state.question;
+  dom.close.disabled = !q || q.status !== "open";
+  dom.reveal.disabled = !q || q.status === "revealed";
+  dom.next.disabled = nextQuestion(state) === null;
+  dom.next.textContent = q ? "Next question" : "Ask first question";
+}
+
+async function command(path, body) {
+  try {
+    await api(`/sessions/${sessionId}/${path}`, { method: "POST", body });
+  } catch (err) {
+    flash(err.message);
+  }
+}
+
+function flash(text) {
+  dom.link.textContent = text;
+  setTimeout(() => {
+    if (dom.link.textContent === text) dom.link.textContent = "";
+  }, 4000);
+}
+
+function sessionEnded() {
+  if (scan) scan.close();
+  scan = null;
+  if (live) live.close();
+  live = null;
+  showMessage("The session has ended", following ? "Waiting for the next session…" : "");
+  if (following) start();
+}
+
+// --- frames out, answers in ---------------------------------------------------------------------
+
+function pump() {
+  requestAnimationFrame(pump);
+  if (inFlight && performance.now() - sentAt > REPLY_TIMEOUT_MS) inFlight = false;
+  if (source !== "video" || inFlight || !scan || !scan.open) return;
+  const { videoWidth: w, videoHeight: h } = dom.video;
+  if (!w || !h || dom.video.readyState < 2) return;
+  sendImage(dom.video, w, h);
+}
+
+function sendImage(image, w, h) {
+  const scale = Math.min(1, MAX_SIDE / Math.max(w, h));
+  grab.width = Math.round(w * scale);
+  grab.height = Math.round(h * scale);
+  grab.getContext("2d").drawImage(image, 0, 0, grab.width, grab.height);
+  const size = { width: grab.width, height: grab.height };
+  inFlight = true;
+  sentAt = performance.now();
+  grab.toBlob((blob) => {
+    if (blob && scan && scan.send(blob)) sent = size;
+    else inFlight = false;
+  }, "image/jpeg", JPEG_QUALITY);
+}
+
+function onScanMessage(message) {
+  switch (message.type) {
+    case "scan.frame":
+      inFlight = false;
+      cards = message.cards;
+      drawOverlay();
+      notRecordedHint(message.question !== "open" && cards.length > 0);
+      break;
+    case "error":
+      inFlight = false;
+      flash(message.message);
+      break;
+    default:
+      throw new Error(`unknown message type ${message.type}`);
+  }
+}
+
+const NOT_RECORDED = "no open question: cards are read, not recorded";
+
+function notRecordedHint(show) {
+  if (show) dom.link.textContent = NOT_RECORDED;
+  else if (dom.link.textContent === NOT_RECORDED) dom.link.textContent = "";
+}
+
+function studentName(card) {
+  const student = card.student;
+  if (student && typeof student === "object") return student.name || "";
+  if (typeof student === "string") return student;
+  const known = state && state.students.find((s) => s.card === card.card);
+  return known ? known.name : "";
+}
+
+function cardStyle(card) {
+  if (card.state === FOREIGN) return { colour: "#ff4d4f", label: `#${card.card} not in this class` };
+  const name = firstName(studentName(card)) || `#${card.card}`;
+  const label = `${name} · ${card.answer}`;
+  if (card.state === CONFIRMED) return { colour: "#3fb950", label };
+  return { colour: "#f0b429", label: card.state === "changed" ? `${label}?` : label };
+}
+
+function drawOverlay() {
+  const canvas = dom.overlay;
+  const ratio = window.devicePixelRatio || 1;
+  const vw = window.innerWidth;
+  const vh = window.innerHeight;
+  canvas.width = Math.round(vw * ratio);
+  canvas.height = Math.round(vh * ratio);
+  const ctx = canvas.getContext("2d");
+  ctx.setTransform(ratio, 0, 0, ratio, 0, 0);
+  ctx.clearRect(0, 0, vw, vh);
+  if (!sent.width) return;
+  // the camera is drawn with object-fit: cover; map frame pixels the same way
+  const scale = Math.max(vw / sent.width, vh / sent.height);
+  const dx = (vw - sent.width * scale) / 2;
+  const dy = (vh - sent.height * scale) / 2;
+  const font = Math.max(14, Math.min(22, vw / 28));
+  ctx.font = `700 ${font}px system-ui, sans-serif`;
+  ctx.lineJoin = "round";
+  for (const card of cards) {
+    const pts = card.corners.map(([x, y]) => [dx + x * scale, dy + y * scale]);
+    const { colour, label } = cardStyle(card);
+    ctx.lineWidth = 4;
+    ctx.strokeStyle = colour;
+    ctx.beginPath();
+    pts.forEach(([x, y], i) => (i ? ctx.lineTo(x, y) : ctx.moveTo(x, y)));
+    ctx.closePath();
+    ctx.stroke();
+    const top = Math.min(...pts.map((p) => p[1]));
+    const left = Math.min(...pts.map((p) => p[0]));
+    const width = ctx.measureText(label).width + 12;
+    const y = Math.max(font + 8, top - 6);
+    ctx.fillStyle = colour;
+    ctx.fillRect(left - 2, y - font - 4, width, font + 8);
+    ctx.fillStyle = "#000";
+    ctx.fillText(label, left + 4, y);
+  }
+}
+
+// --- the camera -----------------------------------------------------------------------------------
+
+async function startCamera() {
+  if (!window.isSecureContext || !navigator.mediaDevices || !navigator.mediaDevices.getUserMedia) {
+    cameraProblem("The camera needs a secure page",
+      "Browsers only give the camera to https:// pages (or to this computer's own 127.0.0.1).\n" +
+      "Start the server with `cardcheck serve --https --host 0.0.0.0` and open the link from the QR code " +
+      "on the teacher console. Meanwhile, \"Take a photo\" still works.");
+    return;
+  }
+  try {
+    const stream = await navigator.mediaDevices.getUserMedia({
+      audio: false,
+      video: { facingMode: { ideal: "environment" }, width: { ideal: 1920 }, height: { ideal: 1080 } },
+    });
+    dom.video.srcObject = stream;
+    await dom.video.play().catch(() => {});
+    source = "video";
+    keepAwake();
+  } catch (err) {
+    const reasons = {
+      NotAllowedError: ["Camera access was denied",
+        "Allow the camera for this page in the browser's site settings, then reload. Meanwhile, \"Take a photo\" still works."],
+      NotFoundError: ["No camera was found", "Connect a camera, or use \"Take a photo\"."],
+      NotReadableError: ["The camera is busy", "Another app is using the camera. Close it and reload."],
+    };
+    const [title, text] = reasons[err.name] || ["The camera could not start", `${err.name}: ${err.message}`];
+    cameraProblem(title, text);
+  }
+}
+
+function cameraProblem(title, text) {
+  dom.messageTitle.dataset.kind = "camera";
+  showMessage(title, text);
+}
+
+async function keepAwake() {
+  if (!("wakeLock" in navigator) || document.visibilityState !== "visible") return;
+  try {
+    wakeLock = await navigator.wakeLock.request("screen");
+    wakeLock.addEventListener("release", () => (wakeLock = null));
+  } catch (err) {
+    wakeLock = null; // not allowed now (battery saver); scanning goes on
+  }
+}
+
+async function sendPhoto(file) {
+  // draw the photo (turned upright by the browser) so the overlay and the server see the same pixels
+  const bitmap = await createImageBitmap(file);
+  source = "still";
+  dom.video.hidden = true;
+  const scale = Math.min(1, MAX_SIDE / Math.max(bitmap.width, bitmap.height));
+  grab.width = Math.round(bitmap.width * scale);
+  grab.height = Math.round(bitmap.height * scale);
+  grab.getContext("2d").drawImage(bitmap, 0, 0, grab.width, grab.height);
+  dom.still.src = grab.toDataURL("image/jpeg", 0.85);
+  dom.still.hidden = false;
+  hideMessage();
+  cards = [];
+  drawOverlay();
+  if (!scan || !scan.open) {
+    flash("not connected; try again in a moment");
+    return;
+  }
+  sendImage(bitmap, bitmap.width, bitmap.height);
+}
+
+// --- start ----------------------------------------------------------------------------------------
+
+function onLinkStatus(status, detail) {
+  const text = { connecting: "connecting…", open: "", retrying: "reconnecting…", stopped: detail, error: detail };
+  dom.link.textContent = text[status] ?? "";
+  if (status !== "open") inFlight = false;
+}
+
+async function start() {
+  if (!token) {
+    showMessage("This link has no token", "Open the scanner link printed by `cardcheck serve`.");
+    return;
+  }
+  if (following) sessionId = await findSession();
+  if (sessionId === null) return;
+  live = watchSession(sessionId, onState, { onStatus: onLinkStatus });
+  scan = connect(`/ws/scan?session=${sessionId}`, onScanMessage, { onStatus: onLinkStatus, resume: false });
+}
+
+dom.close.addEventListener("click", () => command("close"));
+dom.reveal.addEventListener("click", () => command("reveal"));
+dom.next.addEventListener("click", () => {
+  const id = state && nextQuestion(state);
+  if (id !== null) command("ask", { question_id: id });
+});
+dom.photo.addEventListener("change", () => {
+  if (dom.photo.files.length) sendPhoto(dom.photo.files[0]);
+  dom.photo.value = "";
+});
+dom.still.addEventListener("click", () => {
+  // back to the live camera after a photo
+  if (!dom.video.srcObject) return;
+  source = "video";
+  dom.still.hidden = true;
+  dom.video.hidden = false;
+});
+document.addEventListener("visibilitychange", () => {
+  if (document.visibilityState === "visible" && source === "video" && !wakeLock) keepAwake();
+});
+window.addEventListener("resize", drawOverlay);
+
+start();
+startCamera();
+requestAnimationFrame(pump);

@@ -1,0 +1,27 @@
+// The history tab: past and running sessions with their scores, the report and the exports.
+
+import { api, apiUrl, el } from "../shared/client.js";
+import { apiPaths, attempt, when } from "./ui.js";
+
+const rows = document.getElementById("history-rows");
+
+const EXPORTS = [["csv", "CSV"], ["xlsx", "Excel"], ["json", "JSON"], ["canvas", "Canvas"], ["oneroster", "OneRoster"]];
+
+/** Called when the tab opens. */
+export async function show() {
+  const [sessions, paths] = await Promise.all([attempt(api("/sessions")), apiPaths()]);
+  if (sessions === null) return;
+  const canExport = paths.has("/api/sessions/{session_id}/export");
+  const canReport = paths.has("/api/sessions/{session_id}/report");
+  rows.replaceChildren(...(sessions.length ? sessions.map((s) => el("tr", {},
+    el("td", { text: when(s.started_at) }),
+    el("td", { text: s.class_name }),
+    el("td", { text: s.status }),
+    el("td", { class: "num", text: String(s.asked) }),
+    el("td", { class: "num", text: s.score === null ? "–" : `${s.score}%` }),
+    el("td", { class: "links" },
+      canReport && el("a", { href: apiUrl(`/sessions/${s.id}/report`), target: "_blank", rel: "noopener", text: "Report" }),
+      canExport && EXPORTS.map(([format, label]) =>
+        el("a", { href: apiUrl(`/sessions/${s.id}/export`, { format }), text: label })))))
+    : [el("tr", {}, el("td", { colspan: 6, class: "muted", text: "No sessions yet." }))]));
+}

@@ -10,9 +10,10 @@ from __future__ import annotations
 
 import csv
 import io
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-__all__ = ["RosterRow", "RosterSheet", "parse_roster"]
+__all__ = ["RosterRow", "RosterSheet", "parse_roster", "parse_roster_rows"]
 
 MAX_ROWS = 2000
 _NAME = {"name", "student", "studentname", "fullname", "displayname"}
@@ -52,7 +53,14 @@ def parse_roster(text: str, *, max_card: int = 64, taken: set[int] | None = None
         dialect: type[csv.Dialect] | csv.Dialect = csv.Sniffer().sniff(sample, delimiters=",;\t")
     except csv.Error:
         dialect = csv.excel
-    reader = csv.reader(io.StringIO(text), dialect)
+    return parse_roster_rows(csv.reader(io.StringIO(text), dialect), max_card=max_card, taken=taken)
+
+
+def parse_roster_rows(
+    rows: Iterable[list[str]], *, max_card: int = 64, taken: set[int] | None = None
+) -> RosterSheet:
+    """``parse_roster`` on rows of cells already split (a CSV reader, a spreadsheet's rows)."""
+    reader = iter(rows)
     try:
         header = next(reader)
     except StopIteration:

@@ -1,0 +1,666 @@
+"""Reports: what was asked and answered, read from the store, and the item analysis on it.
+
+Two halves. ``read_session``, ``read_class`` and ``read_set`` are the thin reading layer: a handful
+of SELECTs (``Store.query``) into one ``ReportData`` of frozen dataclasses. Everything else here is
+pure: rows in, numbers out, no I/O and no clock, so exports and the HTML report are plain functions
+of a ``ReportData``.
+
+Scoring. A question with a key (``correct`` not None) is *scored*; a poll is not. A student's
+``answered`` counts the scored questions they answered, ``correct`` the ones they got right, and
+``percent`` is ``100 * correct / answered`` (unanswered questions are left out, not counted
+wrong: a card the camera missed is not a wrong answer).
+
+Item analysis. Per scored question: percent correct; the point-biserial discrimination (the
+correlation between getting this item right and the student's percent correct on the *other*
+scored items, the "corrected item-total" form), only with at least ``MIN_N`` students, because
+below that its sampling error (about ``1/sqrt(n)``) swamps it; and each choice's share among the
+top and bottom ``TOP_FRACTION`` (27 %, Kelley's split) of students ranked by percent correct, only
+when each of those groups has at least ``MIN_GROUP`` students. Below either limit the number is
+None and the note says "n too small".
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta, tzinfo
+from typing import Any, Literal, Protocol
+
+from live.errors import NotFound
+
+__all__ = [
+    "MIN_GROUP",
+    "MIN_N",
+    "TOP_FRACTION",
+    "Checkin",
+    "ChoiceShare",
+    "Flag",
+    "Goal",
+    "Group",
+    "ItemStats",
+    "Question",
+    "ReportData",
+    "Response",
+    "SessionInfo",
+    "SkillPoint",
+    "Student",
+    "StudentScore",
+    "group_skills",
+    "item_analysis",
+    "read_class",
+    "read_session",
+    "read_set",
+    "split_name",
+    "student_scores",
+    "student_skills",
+]
+
+MIN_N = 10
+MIN_GROUP = 5
+TOP_FRACTION = 0.27
+ANSWERS = ("A", "B", "C", "D")
+
+Scope = Literal["session", "class", "set"]
+
+
+class Reader(Protocol):
+    """What the reading layer needs of the store."""
+
+    def query(self, sql: str, params: Sequence[Any] = ()) -> list[dict[str, Any]]: ...
+
+
+# -- the data ------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class SessionInfo:
+    id: int
+    class_id: int
+    class_name: str
+    set_id: int | None
+    started_at: float
+    ended_at: float | None
+
+
+@dataclass(frozen=True, slots=True)
+class Student:
+    id: int
+    class_id: int
+    name: str
+    card: int | None
+    group_id: int | None
+    group: str | None
+    active: bool
+
+    @property
+    def first_name(self) -> str:
+        return split_name(self.name)[0]
+
+    @property
+    def last_name(self) -> str:
+        return split_name(self.name)[1]
+
+
+@dataclass(frozen=True, slots=True)
+class Question:
+    """One question as asked in one session (an ``asked`` row with its question's text)."""
+
+    asked_id: int
+    session_id: int
+    number: int
+    question_id: int
+    prompt: str
+    choices: tuple[str, ...]
+    correct: str | None
+    skills: tuple[str, ...]
+    opened_at: float
+
+    @property
+    def scored(self) -> bool:
+        return self.correct is not None
+
+
+@dataclass(frozen=True, slots=True)
+class Response:
+    asked_id: int
+    student_id: int
+    answer: str
+    card: int | None
+    source: str
+    first_at: float
+    updated_at: float
+    changes: int
+
+
+@dataclass(frozen=True, slots=True)
+class Group:
+    id: int
+    class_id: int
+    name: str
+    colour: str
+    goal: str
+    skill: str | None
+    archived: bool
+    students: tuple[int, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Goal:
+    id: int
+    group_id: int
+    text: str
+    skill: str | None
+    set_at: float
+    achieved_at: float | None
+
+
+@dataclass(frozen=True, slots=True)
+class Flag:
+    id: int
+    session_id: int | None
+    group_id: int | None
+    student_id: int | None
+    rule: str
+    severity: str
+    message: str
+    raised_at: float
+    resolved_at: float | None
+    resolution: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class Checkin:
+    id: int
+    group_id: int
+    session_id: int | None
+    started_at: float
+    ended_at: float | None
+    note: str
+    goal: str
+    next_step: str
+
+
+@dataclass(frozen=True)
+class ReportData:
+    """Everything one export is made of: a session, a class over dates, or a question set."""
+
+    scope: Scope
+    title: str
+    sessions: tuple[SessionInfo, ...]
+    students: tuple[Student, ...]
+    questions: tuple[Question, ...]
+    responses: tuple[Response, ...]
+    groups: tuple[Group, ...] = ()
+    goals: tuple[Goal, ...] = ()
+    flags: tuple[Flag, ...] = ()
+    checkins: tuple[Checkin, ...] = ()
+    filters: dict[str, Any] = field(default_factory=dict)
+
+    def session(self, session_id: int) -> SessionInfo:
+        for s in self.sessions:
+            if s.id == session_id:
+                return s
+        raise KeyError(session_id)
+
+
+def split_name(name: str) -> tuple[str, str]:
+    """(first, last): the first word and the rest, split at the first space.
+
+    ``first + " " + last`` gives the name back exactly (``first`` alone when ``last`` is empty).
+    """
+    first, _, last = name.partition(" ")
+    return first, last
+
+
+# -- reading (the thin layer) --------------------------------------------------------------
+
+_SESSION_COLS = "s.id, s.class_id, c.name AS class_name, s.set_id, s.started_at, s.ended_at"
+
+
+def read_session(store: Reader, session_id: int) -> ReportData:
+    """One session. ``NotFound`` for an unknown id."""
+    rows = store.query(
+        f"SELECT {_SESSION_COLS} FROM sessions s JOIN classes c ON c.id = s.class_id"
+        " WHERE s.id = ?",
+        (session_id,),
+    )
+    if not rows:
+        raise NotFound(f"no session {session_id}")
+    return _read(store, "session", f"Session {session_id}", rows, {"session": session_id})
+
+
+def day_bounds(start: date | None, end: date | None, tz: tzinfo) -> tuple[float, float]:
+    """The epoch seconds from the start of ``start`` to the end of ``end`` (inclusive) in ``tz``."""
+    lo = -math.inf if start is None else datetime.combine(start, time(), tz).timestamp()
+    hi = (
+        math.inf
+        if end is None
+        else datetime.combine(end + timedelta(days=1), time(), tz).timestamp()
+    )
+    return lo, hi
+
+
+def read_class(
+    store: Reader,
+    class_id: int,
+    *,
+    start: date | None = None,
+    end: date | None = None,
+    tz: tzinfo,
+) -> ReportData:
+    """A class's sessions that started between ``start`` and ``end`` (inclusive local days)."""
+    cls = store.query("SELECT id, name FROM classes WHERE id = ?", (class_id,))
+    if not cls:
+        raise NotFound(f"no class {class_id}")
+    lo, hi = day_bounds(start, end, tz)
+    rows = store.query(
+        f"SELECT {_SESSION_COLS} FROM sessions s JOIN classes c ON c.id = s.class_id"
+        " WHERE s.class_id = ? AND s.started_at >= ? AND s.started_at < ?"
+        " ORDER BY s.started_at, s.id",
+        (class_id, max(lo, -1e18), min(hi, 1e18)),
+    )
+    filters: dict[str, Any] = {
+        "class": class_id,
+        "from": start.isoformat() if start else None,
+        "to": end.isoformat() if end else None,
+    }
+    return _read(store, "class", str(cls[0]["name"]), rows, filters, class_ids=[class_id])
+
+
+def read_set(store: Reader, set_id: int) -> ReportData:
+    """Every session run with question set ``set_id`` (possibly of several classes)."""
+    qset = store.query("SELECT id, name FROM question_sets WHERE id = ?", (set_id,))
+    if not qset:
+        raise NotFound(f"no question set {set_id}")
+    rows = store.query(
+        f"SELECT {_SESSION_COLS} FROM sessions s JOIN classes c ON c.id = s.class_id"
+        " WHERE s.set_id = ? ORDER BY s.started_at, s.id",
+        (set_id,),
+    )
+    return _read(store, "set", str(qset[0]["name"]), rows, {"set": set_id})
+
+
+def _marks(n: int) -> str:
+    return ",".join("?" * n)
+
+
+def _read(
+    store: Reader,
+    scope: Scope,
+    title: str,
+    session_rows: list[dict[str, Any]],
+    filters: dict[str, Any],
+    *,
+    class_ids: Sequence[int] = (),
+) -> ReportData:
+    sessions = tuple(SessionInfo(**r) for r in session_rows)
+    sids = [s.id for s in sessions]
+    classes = sorted({*class_ids, *(s.class_id for s in sessions)})
+    if scope == "session" and sessions:
+        title = f"{sessions[0].class_name}: session {sessions[0].id}"
+    questions: list[Question] = []
+    responses: list[Response] = []
+    if sids:
+        # sessions are few (a year is ~200); the IN list keeps one statement per table
+        for r in store.query(
+            "SELECT a.id, a.session_id, a.number, a.question_id, a.correct, a.opened_at,"
+            " q.prompt, q.choices, q.skills FROM asked a JOIN questions q ON q.id = a.question_id"
+            f" WHERE a.session_id IN ({_marks(len(sids))})",
+            sids,
+        ):
+            questions.append(
+                Question(
+                    asked_id=r["id"],
+                    session_id=r["session_id"],
+                    number=r["number"],
+                    question_id=r["question_id"],
+                    prompt=r["prompt"],
+                    choices=tuple(json.loads(r["choices"])),
+                    correct=r["correct"],
+                    skills=tuple(json.loads(r["skills"])),
+                    opened_at=r["opened_at"],
+                )
+            )
+        order = {sid: i for i, sid in enumerate(sids)}
+        questions.sort(key=lambda q: (order[q.session_id], q.number))
+        responses = [
+            Response(*r.values())
+            for r in store.query(
+                "SELECT r.asked_id, r.student_id, r.answer, r.card, r.source, r.first_at,"
+                " r.updated_at, r.changes FROM responses r JOIN asked a ON a.id = r.asked_id"
+                f" WHERE a.session_id IN ({_marks(len(sids))})"
+                " ORDER BY a.session_id, a.number, r.first_at, r.student_id",
+                sids,
+            )
+        ]
+    responders = {r.student_id for r in responses}
+    students: list[Student] = []
+    groups: list[Group] = []
+    goals: list[Goal] = []
+    flags: list[Flag] = []
+    checkins: list[Checkin] = []
+    if classes:
+        cm = _marks(len(classes))
+        group_rows = store.query(
+            "SELECT g.id, g.class_id, g.name, g.colour, g.goal, g.skill,"
+            " g.archived_at IS NOT NULL AS archived FROM groups g"
+            f" WHERE g.class_id IN ({cm}) ORDER BY g.class_id, g.id",
+            classes,
+        )
+        members: dict[int, list[int]] = defaultdict(list)
+        current: dict[int, int] = {}
+        for m in store.query(
+            "SELECT m.group_id, m.student_id FROM group_members m JOIN groups g"
+            f" ON g.id = m.group_id WHERE g.class_id IN ({cm}) AND m.left_at IS NULL"
+            " ORDER BY m.id",
+            classes,
+        ):
+            members[m["group_id"]].append(m["student_id"])
+            current[m["student_id"]] = m["group_id"]
+        groups = [
+            Group(**{**g, "archived": bool(g["archived"]), "students": tuple(members[g["id"]])})
+            for g in group_rows
+        ]
+        names = {g.id: g.name for g in groups}
+        for s in store.query(
+            "SELECT id, class_id, name, card, active FROM students"
+            f" WHERE class_id IN ({cm}) ORDER BY card IS NULL, card, name, id",
+            classes,
+        ):
+            if not s["active"] and s["id"] not in responders:
+                continue
+            gid = current.get(s["id"])
+            students.append(
+                Student(
+                    id=s["id"],
+                    class_id=s["class_id"],
+                    name=s["name"],
+                    card=s["card"],
+                    group_id=gid,
+                    group=None if gid is None else names.get(gid),
+                    active=bool(s["active"]),
+                )
+            )
+        gids = [g.id for g in groups]
+        if gids:
+            goals = [
+                Goal(**r)
+                for r in store.query(
+                    "SELECT id, group_id, text, skill, set_at, achieved_at FROM goals"
+                    f" WHERE group_id IN ({_marks(len(gids))}) ORDER BY set_at, id",
+                    gids,
+                )
+            ]
+        lo = sessions[0].started_at if sessions else 0.0
+        hi = max((s.ended_at or s.started_at for s in sessions), default=0.0)
+        # flags and check-ins of these sessions; for a class, also those logged between them
+        window = scope == "class" and bool(sessions)
+        sm = _marks(len(sids)) if sids else "NULL"
+        flags = [
+            Flag(**r)
+            for r in store.query(
+                "SELECT id, session_id, group_id, student_id, rule, severity, message, raised_at,"
+                f" resolved_at, resolution FROM flags WHERE class_id IN ({cm})"
+                f" AND (session_id IN ({sm}) OR (? AND raised_at BETWEEN ? AND ?))"
+                " ORDER BY raised_at, id",
+                [*classes, *sids, window, lo, hi],
+            )
+        ]
+        checkins = [
+            Checkin(**r)
+            for r in store.query(
+                "SELECT id, group_id, session_id, started_at, ended_at, note, goal, next_step"
+                f" FROM checkins WHERE class_id IN ({cm})"
+                f" AND (session_id IN ({sm}) OR (? AND started_at BETWEEN ? AND ?))"
+                " ORDER BY started_at, id",
+                [*classes, *sids, window, lo, hi],
+            )
+        ]
+    return ReportData(
+        scope=scope,
+        title=title,
+        sessions=sessions,
+        students=tuple(students),
+        questions=tuple(questions),
+        responses=tuple(responses),
+        groups=tuple(groups),
+        goals=tuple(goals),
+        flags=tuple(flags),
+        checkins=tuple(checkins),
+        filters=filters,
+    )
+
+
+# -- scores (pure) -------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class StudentScore:
+    student_id: int
+    answered: int  # scored questions answered
+    correct: int
+
+    @property
+    def percent(self) -> float | None:
+        return None if self.answered == 0 else 100.0 * self.correct / self.answered
+
+
+def student_scores(data: ReportData) -> dict[int, StudentScore]:
+    """Each student's correct / answered over the scored questions of ``data``."""
+    key = {q.asked_id: q.correct for q in data.questions}
+    answered: dict[int, int] = defaultdict(int)
+    correct: dict[int, int] = defaultdict(int)
+    for r in data.responses:
+        k = key.get(r.asked_id)
+        if k is None:
+            continue
+        answered[r.student_id] += 1
+        correct[r.student_id] += r.answer == k
+    return {
+        s.id: StudentScore(s.id, answered.get(s.id, 0), correct.get(s.id, 0)) for s in data.students
+    }
+
+
+# -- item analysis (pure) ------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class ChoiceShare:
+    choice: str  # "A".."D"
+    text: str
+    count: int
+    share: float | None  # of everyone who answered
+    top: float | None  # of the top group who answered; None when the groups are too small
+    bottom: float | None
+
+
+@dataclass(frozen=True, slots=True)
+class ItemStats:
+    asked_id: int
+    session_id: int
+    number: int
+    prompt: str
+    correct: str | None
+    skills: tuple[str, ...]
+    answered: int
+    right: int
+    percent_correct: float | None
+    discrimination: float | None  # point-biserial, corrected item-total
+    discrimination_n: int
+    upper_lower: float | None  # p(top) - p(bottom)
+    top_n: int
+    bottom_n: int
+    choices: tuple[ChoiceShare, ...]
+    note: str  # why a number is missing, or ""
+
+
+def _pearson(xs: Sequence[float], ys: Sequence[float]) -> float | None:
+    n = len(xs)
+    mx, my = sum(xs) / n, sum(ys) / n
+    sxx = sum((x - mx) ** 2 for x in xs)
+    syy = sum((y - my) ** 2 for y in ys)
+    if sxx == 0 or syy == 0:
+        return None
+    sxy = sum((x - mx) * (y - my) for x, y in zip(xs, ys, strict=True))
+    return sxy / math.sqrt(sxx * syy)
+
+
+def top_bottom(
+    scores: dict[int, StudentScore], fraction: float = TOP_FRACTION
+) -> tuple[set[int], set[int]]:
+    """The top and bottom ``fraction`` of students with a percent, ranked by it (ties by id).
+
+    Both empty when either would have fewer than ``MIN_GROUP`` students.
+    """
+    ranked = sorted(
+        (s for s in scores.values() if s.percent is not None),
+        key=lambda s: (-(s.percent or 0.0), s.student_id),
+    )
+    k = round(len(ranked) * fraction)
+    if k < MIN_GROUP:
+        return set(), set()
+    return {s.student_id for s in ranked[:k]}, {s.student_id for s in ranked[-k:]}
+
+
+def item_analysis(data: ReportData) -> list[ItemStats]:
+    """One ``ItemStats`` per question asked (polls included, with no percent correct)."""
+    scores = student_scores(data)
+    top, bottom = top_bottom(scores)
+    by_item: dict[int, list[Response]] = defaultdict(list)
+    for r in data.responses:
+        by_item[r.asked_id].append(r)
+    out = []
+    for q in data.questions:
+        rs = by_item.get(q.asked_id, [])
+        counts = {a: 0 for a in ANSWERS[: max(len(q.choices), 1)]}
+        tops = dict.fromkeys(counts, 0)
+        bottoms = dict.fromkeys(counts, 0)
+        top_n = bottom_n = 0
+        for r in rs:
+            counts[r.answer] = counts.get(r.answer, 0) + 1
+            if r.student_id in top:
+                tops[r.answer] = tops.get(r.answer, 0) + 1
+                top_n += 1
+            elif r.student_id in bottom:
+                bottoms[r.answer] = bottoms.get(r.answer, 0) + 1
+                bottom_n += 1
+        split = bool(top) and top_n >= MIN_GROUP and bottom_n >= MIN_GROUP
+        choices = tuple(
+            ChoiceShare(
+                choice=a,
+                text=q.choices["ABCD".index(a)] if "ABCD".index(a) < len(q.choices) else "",
+                count=n,
+                share=n / len(rs) if rs else None,
+                top=tops.get(a, 0) / top_n if split else None,
+                bottom=bottoms.get(a, 0) / bottom_n if split else None,
+            )
+            for a, n in counts.items()
+        )
+        notes: list[str] = []
+        right = sum(1 for r in rs if r.answer == q.correct) if q.scored else 0
+        pb: float | None = None
+        xs: list[float] = []
+        ys: list[float] = []
+        upper_lower: float | None = None
+        if q.scored:
+            for r in rs:
+                s = scores.get(r.student_id)
+                if s is None:
+                    continue
+                item = 1.0 if r.answer == q.correct else 0.0
+                rest_n = s.answered - 1
+                if rest_n <= 0:
+                    continue
+                xs.append(item)
+                ys.append((s.correct - item) / rest_n)
+            if len(xs) < MIN_N:
+                notes.append(f"discrimination: n too small ({len(xs)} < {MIN_N})")
+            else:
+                pb = _pearson(xs, ys)
+                if pb is None:
+                    notes.append("discrimination: no variance")
+            if split:
+                upper_lower = (
+                    tops.get(q.correct or "", 0) / top_n
+                    - bottoms.get(q.correct or "", 0) / bottom_n
+                )
+        else:
+            notes.append("poll: not scored")
+        if not split:
+            notes.append(f"top/bottom groups: n too small (need {MIN_GROUP} in each)")
+        out.append(
+            ItemStats(
+                asked_id=q.asked_id,
+                session_id=q.session_id,
+                number=q.number,
+                prompt=q.prompt,
+                correct=q.correct,
+                skills=q.skills,
+                answered=len(rs),
+                right=right,
+                percent_correct=100.0 * right / len(rs) if q.scored and rs else None,
+                discrimination=pb,
+                discrimination_n=len(xs),
+                upper_lower=upper_lower,
+                top_n=top_n if split else 0,
+                bottom_n=bottom_n if split else 0,
+                choices=choices,
+                note="; ".join(notes),
+            )
+        )
+    return out
+
+
+# -- skills over time (pure) ---------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class SkillPoint:
+    """How one student (or group) did on one skill in one session."""
+
+    who: int  # student id, or group id
+    skill: str
+    session_id: int
+    started_at: float
+    answered: int
+    correct: int
+
+    @property
+    def percent(self) -> float | None:
+        return None if self.answered == 0 else 100.0 * self.correct / self.answered
+
+
+def _skill_points(data: ReportData, who_of: dict[int, Iterable[int]]) -> list[SkillPoint]:
+    questions = {q.asked_id: q for q in data.questions if q.scored and q.skills}
+    tally: dict[tuple[int, str, int], list[int]] = defaultdict(lambda: [0, 0])
+    for r in data.responses:
+        q = questions.get(r.asked_id)
+        if q is None:
+            continue
+        for who in who_of.get(r.student_id, ()):
+            for skill in q.skills:
+                t = tally[(who, skill, q.session_id)]
+                t[0] += 1
+                t[1] += r.answer == q.correct
+    started = {s.id: s.started_at for s in data.sessions}
+    points = [
+        SkillPoint(who, skill, sid, started.get(sid, 0.0), a, c)
+        for (who, skill, sid), (a, c) in tally.items()
+    ]
+    points.sort(key=lambda p: (p.who, p.skill, p.started_at, p.session_id))
+    return points
+
+
+def student_skills(data: ReportData) -> list[SkillPoint]:
+    """Accuracy by skill, per student and session, in time order."""
+    return _skill_points(data, {s.id: (s.id,) for s in data.students})
+
+
+def group_skills(data: ReportData) -> list[SkillPoint]:
+    """Accuracy by skill, per group (its current members) and session, in time order."""
+    return _skill_points(
+        data, {s.id: (s.group_id,) for s in data.students if s.group_id is not None}
+    )

@@ -56,10 +56,23 @@ def _banner(settings: Settings, *, demo_class: int | None) -> str:
         "    Phone or laptop scanner:",
         f"        {urls.scanner()}",
     ]
+    lines += _pairing_lines(settings, urls.tokens.teacher)
     if demo_class is not None:
         lines += ["", f"    The demo class is seeded (class {demo_class})."]
     lines += ["", "Press Ctrl+C to stop."]
     return "\n".join(lines)
+
+
+def _pairing_lines(settings: Settings, token: str) -> list[str]:
+    from live.pairing import qr_terminal, scanner_url
+
+    url = scanner_url(settings, token)
+    lines = ["", f"    Pair a phone: point its camera at this code ({url})"]
+    if "://127." in url or "://localhost" in url:
+        lines.append("    (a phone cannot reach 127.0.0.1: serve with --host 0.0.0.0 --https for one)")
+    elif not url.startswith("https:"):
+        lines.append("    (phones give the camera only to https pages: add --https)")
+    return [*lines, "", *("    " + row for row in qr_terminal(url).splitlines())]
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
@@ -84,6 +97,15 @@ def cmd_serve(args: argparse.Namespace) -> int:
         cert, key = ensure_certificate(settings)
         ssl = {"ssl_certfile": str(cert), "ssl_keyfile": str(key)}
     print(_banner(settings, demo_class=demo_class), flush=True)
+    if getattr(args, "camera", None) is not None and demo_class is not None:  # `cardcheck demo`
+        from live.democam import run_demo
+        from live.settings import desktop_browser
+
+        return run_demo(
+            create_app(settings), settings, class_id=demo_class, camera=args.camera,
+            questions=args.questions, pace=args.pace, ssl_options=ssl,
+            open_browser=args.browser and desktop_browser(),
+        )
     uvicorn.run(
         create_app(settings),
         host=settings.host,
@@ -186,7 +208,7 @@ def cmd_decode(args: argparse.Namespace) -> int:
 
     import cv2
 
-    from scanner import Deck, Detector, ImageError, annotate
+    from scanner import Deck, Detector, ImageError, annotate, decode_image
 
     detector = Detector(Deck())
     status = 0
@@ -205,7 +227,7 @@ def cmd_decode(args: argparse.Namespace) -> int:
             for d in sorted(dets, key=lambda d: d.card):
                 print(f"  card {d.card:>2}  {d.answer}")
         if args.annotate:
-            frame = cv2.imdecode(__import__("numpy").frombuffer(data, "uint8"), cv2.IMREAD_COLOR)
+            frame = decode_image(data)  # the same oriented pixels the detections refer to
             out = Path(args.annotate)
             if len(args.images) > 1:
                 out = out.with_name(f"{out.stem}-{Path(path).stem}{out.suffix}")
@@ -226,9 +248,16 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--demo", action="store_true", help="seed the demo class")
     p.set_defaults(func=cmd_serve)
 
-    p = sub.add_parser("demo", help="serve with the demo class seeded")
+    p = sub.add_parser("demo", help="serve the demo class with a simulated classroom camera")
     _serve_flags(p)
-    p.set_defaults(func=cmd_serve, demo=True)
+    p.add_argument("--no-camera", dest="camera", action="store_false",
+                   help="serve the demo class without the simulated camera")
+    p.add_argument("--questions", type=int, help="stop (server too) after this many questions")
+    p.add_argument("--pace", type=float, default=25.0,
+                   help="seconds the camera spends on each question (default 25)")
+    p.add_argument("--no-browser", dest="browser", action="store_false",
+                   help="do not open the console and the projector in a browser")
+    p.set_defaults(func=cmd_serve, demo=True, camera=True, browser=True)
 
     p = sub.add_parser("roster", help="class rosters")
     rsub = p.add_subparsers(dest="roster_command", required=True)
@@ -255,6 +284,14 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true", help="print JSON")
     p.add_argument("--annotate", help="write a copy with boxes, numbers and answers drawn")
     p.set_defaults(func=cmd_decode)
+
+    from live.export_cli import add_export_parser
+
+    add_export_parser(sub)
+
+    from live.camera import add_scan_parser
+
+    add_scan_parser(sub)
     return parser
 
 

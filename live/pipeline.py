@@ -8,6 +8,7 @@ Read ``process_frame`` first: it is the whole path from a phone's JPEG to every 
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -30,7 +31,8 @@ async def process_frame(scan: Scan, data: bytes, now: float) -> list[dict[str, A
     Raises ``scanner.ImageError`` for bytes that are not a (safe) image, and ``Conflict`` with
     code ``session_ended`` once the session has ended.
     """
-    detections = await asyncio.to_thread(scan.detect, data)  # detect, off the event loop
+    hints = scan.tracker.hints(now)  # where cards were just seen: the detector looks closer
+    detections = await asyncio.to_thread(scan.detect, data, hints)  # detect, off the loop
     context = scan.context()  # the session now: open question (a new one resets the tracker)
     update = scan.tracker.update(detections, now)  # track: confirmed reads and changes
     for confirmation in update.confirmations:
@@ -62,10 +64,12 @@ class Scan:
     question: int | None = None  # the open question the tracker's evidence belongs to
     status: str | None = None  # the current question's status, as of the last frame
 
-    def detect(self, data: bytes) -> list[Detection]:
+    def detect(
+        self, data: bytes, hints: Sequence[tuple[float, float, float]] = ()
+    ) -> list[Detection]:
         """Decode and detect (runs in a worker thread)."""
         return self.detector.detect_bytes(
-            data, max_bytes=self.max_bytes, max_pixels=self.max_pixels
+            data, max_bytes=self.max_bytes, max_pixels=self.max_pixels, hints=hints
         )
 
     def context(self) -> Context:

@@ -7,7 +7,7 @@ public surface the service relies on.
 from scanner.cards import write_cards_pdf
 from scanner.deck import ANSWERS, Deck
 from scanner.detection import Detection
-from scanner.detector import Detector, ImageError, annotate
+from scanner.detector import Detector, ImageError, annotate, decode_image
 from scanner.tracker import Confirmation, TrackedCard, Tracker, TrackUpdate
 
 __all__ = [
@@ -21,5 +21,6 @@ __all__ = [
     "TrackedCard",
     "Tracker",
     "annotate",
+    "decode_image",
     "write_cards_pdf",
 ]

@@ -20,7 +20,7 @@ from starlette.routing import Route
 
 from live.bodies import Body, Bool, Choice, Int, IntList, Str, StrList
 from live.errors import BadRequest, MethodNotAllowed, NotFound, PayloadTooLarge
-from live.roster import parse_roster
+from live.imports import read_roster
 from live.store import import_roster
 
 __all__ = ["ENDPOINTS", "Call", "Endpoint", "routes"]
@@ -207,17 +207,13 @@ async def delete_student(call: Call) -> Any:
 
 
 @endpoint("POST", "/classes/{class_id}/roster",
-          "Import a roster CSV (name or first/last name, optional card and group)",
+          "Import a roster CSV or XLSX (name or first/last name, optional card and group)",
           raw_body="text/csv", query={"partial": "1 to import the good rows when some are bad"})
 async def import_roster_csv(call: Call) -> Any:
     class_id = call.params["class_id"]
-    try:
-        text = call.raw.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        raise BadRequest("the roster must be UTF-8 text") from None
     taken = {s["card"] for s in call.store.list_students(class_id) if s["card"] is not None}
-    try:
-        sheet = parse_roster(text, taken=taken)
+    try:  # CSV, or XLSX told apart by its zip signature or content type (live.imports)
+        sheet = read_roster(call.raw, call.request.headers.get("content-type", ""), taken=taken)
     except ValueError as exc:
         raise BadRequest(str(exc)) from None
     rejected = [{"line": line, "reason": reason} for line, reason in sheet.rejected]

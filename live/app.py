@@ -18,18 +18,25 @@ from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
-from starlette.routing import BaseRoute, Mount, Route
+from starlette.routing import BaseRoute, Mount, Route, WebSocketRoute
 from starlette.staticfiles import StaticFiles
 
 from live import __version__
 from live.api import routes as api_routes
 from live.auth import Tokens
 from live.bus import Bus, LocalBus
+from live.engine_api import __all__ as _engine_api  # noqa: F401  registers its endpoints
 from live.errors import CardcheckError, error_body
+from live.export_api import __all__ as _export_api  # noqa: F401  registers its endpoints
+from live.feed import live_socket
+from live.flags import RuleEngine
 from live.openapi import openapi
+from live.pages_api import __all__ as _pages_api  # noqa: F401  registers its endpoints
+from live.scan import scan_socket
 from live.sessions import Sessions
 from live.settings import Settings
 from live.store import Store
+from scanner import Deck, Detector
 
 __all__ = ["WEB_DIR", "Urls", "create_app", "open_store", "tokens_for"]
 
@@ -67,11 +74,12 @@ def tokens_for(settings: Settings, store: Store) -> Tokens:
     return Tokens(teacher=teacher, projector=store.token("projector"))
 
 
-def _make_bus(settings: Settings) -> Bus:
+def _make_bus(settings: Settings, store: Store) -> Bus:
     if settings.redis:
         from live.redisbus import RedisBus
 
-        return RedisBus(settings.redis, prefix=settings.redis_prefix)
+        # the store fills gaps (an event published while Redis was away) by seq
+        return RedisBus(settings.redis, prefix=settings.redis_prefix, backfill=store.events_since)
     return LocalBus()
 
 
@@ -95,7 +103,7 @@ def create_app(settings: Settings | None = None, *, store: Store | None = None) 
         own = store is None
         st = open_store(settings) if store is None else store
         tokens = tokens_for(settings, st)
-        bus = _make_bus(settings)
+        bus = _make_bus(settings, st)
         await bus.start()
         app.state.settings = settings
         app.state.store = st
@@ -103,6 +111,9 @@ def create_app(settings: Settings | None = None, *, store: Store | None = None) 
         app.state.urls = Urls(settings.base_url, tokens)
         app.state.bus = bus
         app.state.sessions = Sessions(st, bus)
+        app.state.engine = RuleEngine(st)  # flags after every committed command
+        app.state.sessions.after.append(app.state.engine.after)
+        app.state.detector = Detector(Deck())  # one for the process: /ws/scan decodes with it
         try:
             yield
         finally:
@@ -117,6 +128,8 @@ def create_app(settings: Settings | None = None, *, store: Store | None = None) 
         Route("/api/openapi.json", openapi_json),
         *api_routes(),
         Route("/api/{rest:path}", _unknown_api),
+        WebSocketRoute("/ws/scan", scan_socket),
+        WebSocketRoute("/ws/live", live_socket),
     ]
     routes.append(Mount("/", StaticFiles(directory=WEB_DIR, html=True), name="web"))
     handlers: dict[Any, Any] = {Exception: _error, HTTPException: _error, CardcheckError: _error}

@@ -11,12 +11,13 @@ the in-process bus, 127.0.0.1:8000.
 from __future__ import annotations
 
 import os
+import sys
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
 
-__all__ = ["Settings", "default_data_dir"]
+__all__ = ["Settings", "default_data_dir", "desktop_browser"]
 
 ENV_PREFIX = "CARDCHECK_"
 
@@ -26,6 +27,15 @@ def default_data_dir(env: Mapping[str, str] | None = None) -> Path:
     env = os.environ if env is None else env
     base = env.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
     return Path(base) / "cardcheck"
+
+
+def desktop_browser(env: Mapping[str, str] | None = None) -> bool:
+    """Whether opening a browser makes sense: not under CI, and on Linux only with a display."""
+    env = os.environ if env is None else env
+    if env.get("CI"):
+        return False
+    linux = sys.platform.startswith("linux")
+    return not linux or bool(env.get("DISPLAY") or env.get("WAYLAND_DISPLAY"))
 
 
 @dataclass(frozen=True, kw_only=True)

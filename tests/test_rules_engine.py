@@ -1,0 +1,490 @@
+"""The rule engine, pure: rule tables (events in, flags out), the flag lifecycle, rules as data."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import pytest
+from rules_support import Run, make_context
+
+from live.engine import Raise, Resolve, Update
+from live.events import ResponseRecorded
+from live.metrics import PastCheckin, PastSession
+from live.rules import RulesError, load_rules, render
+
+ALL_RIGHT = {s: "A" for s in range(5, 9)}
+
+
+def _run(**kw: object) -> Run:
+    run = Run(make_context(**kw))  # type: ignore[arg-type]
+    run.start(0.0)
+    return run
+
+
+def misconception() -> Run:
+    run = _run()
+    run.question(1, 1, {1: "B", 2: "B", 3: "B", 4: "A", 5: "A", 6: "A", 7: "A", 8: "C"}, 10)
+    return run
+
+
+def misconception_two_answers() -> Run:
+    run = _run()
+    run.question(1, 1, {1: "B", 2: "B", 5: "A", 6: "A", 7: "A"}, 10)
+    return run
+
+
+def misconception_still_open() -> Run:
+    run = _run()
+    run.ask(1, 1, 10)
+    run.answers(1, {1: "B", 2: "B", 3: "B", 4: "A"}, 11)
+    return run
+
+
+def misconception_on_a_poll() -> Run:
+    run = _run()
+    run.question(1, 5, {1: "B", 2: "B", 3: "B", 4: "B"}, 10)
+    return run
+
+
+def wrong_answers_spread() -> Run:
+    run = _run()
+    run.question(1, 1, {1: "B", 2: "C", 3: "D", 4: "A"}, 10)
+    return run
+
+
+def band(right: int) -> Callable[[], Run]:
+    """Blue answers two questions with ``right`` of its 8 answers right."""
+
+    def build() -> Run:
+        run = _run()
+        letters = ["A"] * right + ["C"] * (8 - right)
+        run.question(1, 3, dict(zip(range(1, 5), letters[:4], strict=True)) | ALL_RIGHT, 10)
+        run.question(2, 4, dict(zip(range(1, 5), letters[4:], strict=True)) | ALL_RIGHT, 20)
+        return run
+
+    return build
+
+
+def student_below_group() -> Run:
+    run = _run()
+    for asked, q in ((1, 1), (2, 3), (3, 4)):
+        run.question(asked, q, {1: "A", 2: "A", 3: "A", 4: "D"} | ALL_RIGHT, 10 * asked)
+    return run
+
+
+def half_right_for(minutes: float) -> Callable[[], Run]:
+    def build() -> Run:
+        run = _run()
+        run.question(1, 3, {1: "A", 2: "A", 3: "C", 4: "C"} | ALL_RIGHT, 10)
+        run.question(2, 4, {1: "A", 2: "A", 3: "C", 4: "C"} | ALL_RIGHT, 20)
+        run.ask(3, 1, minutes * 60)
+        return run
+
+    return build
+
+
+def low_response() -> Run:
+    run = _run(groups={"Blue": [1, 2, 3, 4], "Red": [5, 6, 7, 8], "Green": [9, 10, 11, 12]})
+    run.ask(1, 3, 0)
+    run.answers(1, {s: "A" for s in (1, 2, 3, 4, 9, 10, 11, 12, 5)}, 1)
+    run.answer(1, 6, "A", 30)
+    return run
+
+
+def low_response_too_soon() -> Run:
+    run = _run(groups={"Blue": [1, 2, 3, 4], "Red": [5, 6, 7, 8], "Green": [9, 10, 11, 12]})
+    run.ask(1, 3, 0)
+    run.answers(1, {s: "A" for s in (1, 2, 3, 4, 9, 10, 11, 12, 5, 6)}, 5)
+    return run
+
+
+def falling_trend() -> Run:
+    run = _run()
+    run.question(1, 1, {1: "A", 2: "A", 3: "A", 4: "A"} | ALL_RIGHT, 10)
+    run.question(2, 3, {1: "A", 2: "A", 3: "A", 4: "A"} | ALL_RIGHT, 20)
+    run.question(3, 4, {1: "C", 2: "D", 3: "B", 4: "C"} | ALL_RIGHT, 30)
+    run.question(4, 2, {1: "C", 2: "D", 3: "A", 4: "C"} | {s: "B" for s in range(5, 9)}, 40)
+    return run
+
+
+def not_answering() -> Run:
+    run = _run()
+    for asked, q in ((1, 1), (2, 3), (3, 4)):
+        run.question(asked, q, {1: "A", 2: "A", 3: "A"} | ALL_RIGHT, 10 * asked)
+    return run
+
+
+def _past(session: int, right: int, of: int) -> PastSession:
+    results = {}
+    for s in (1, 2, 3, 4):
+        results[(s, "fraction-addition")] = (of, right)
+        results[(s, "")] = (of, right)
+    return PastSession(session, 100.0 * session, results)
+
+
+def goal(past: list[tuple[int, int]], now_right: int) -> Callable[[], Run]:
+    def build() -> Run:
+        run = _run(
+            skills={"Blue": "fraction-addition"},
+            past_sessions=[_past(i + 1, r, n) for i, (r, n) in enumerate(past)],
+        )
+        letters = ["A"] * now_right + ["D"] * (4 - now_right)
+        run.question(1, 1, dict(zip(range(1, 5), letters, strict=True)) | ALL_RIGHT, 1000)
+        return run
+
+    return build
+
+
+def rotation(blue_minutes: float) -> Callable[[], Run]:
+    def build() -> Run:
+        day = 86400.0
+        checkins = [PastCheckin(2, -i * day, -i * day + 600) for i in range(1, 6)]
+        if blue_minutes:
+            checkins.append(PastCheckin(1, -2 * day, -2 * day + blue_minutes * 60))
+        return _run(past_checkins=checkins)
+
+    return build
+
+
+CASES = [
+    (
+        "3 of 4 in a group chose the same wrong answer",
+        misconception,
+        {("shared-misconception", "Blue", None)},
+        {("shared-misconception", "Red", None)},
+    ),
+    (
+        "two answers are not enough evidence",
+        misconception_two_answers,
+        set(),
+        {("shared-misconception", "Blue", None)},
+    ),
+    (
+        "an open question is not yet a misconception",
+        misconception_still_open,
+        set(),
+        {("shared-misconception", "Blue", None)},
+    ),
+    (
+        "a poll has no wrong answer",
+        misconception_on_a_poll,
+        set(),
+        {("shared-misconception", "Blue", None)},
+    ),
+    (
+        "wrong answers spread over three choices",
+        wrong_answers_spread,
+        set(),
+        {("shared-misconception", "Blue", None)},
+    ),
+    (
+        "below 40%",
+        band(2),
+        {("accuracy-below-40", "Blue", None)},
+        {("accuracy-40-70", "Blue", None)},
+    ),
+    (
+        "40-70%",
+        band(4),
+        {("accuracy-40-70", "Blue", None)},
+        {("accuracy-below-40", "Blue", None), ("accuracy-70-90", "Blue", None)},
+    ),
+    ("70-90%", band(6), {("accuracy-70-90", "Blue", None)}, {("accuracy-40-70", "Blue", None)}),
+    (
+        "above 90%",
+        band(8),
+        {("accuracy-above-90", "Blue", None), ("accuracy-above-90", "Red", None)},
+        {("accuracy-70-90", "Blue", None)},
+    ),
+    (
+        "a student below the class in a group doing well",
+        student_below_group,
+        {("student-below-group", "Blue", 4)},
+        {("student-below-group", "Blue", 1)},
+    ),
+    (
+        "no check-in for 16 minutes while below target",
+        half_right_for(16),
+        {("checkin-overdue", "Blue", None)},
+        {("checkin-overdue", "Red", None)},
+    ),
+    ("5 minutes is not overdue", half_right_for(5), set(), {("checkin-overdue", "Blue", None)}),
+    (
+        "one part of the room not scanned",
+        low_response,
+        {("low-response", "Red", None)},
+        {("low-response", "Blue", None)},
+    ),
+    ("scanning has only just begun", low_response_too_soon, set(), {("low-response", "Red", None)}),
+    (
+        "accuracy falling over the last checks",
+        falling_trend,
+        {("falling-trend", "Blue", None)},
+        {("falling-trend", "Red", None)},
+    ),
+    (
+        "a student with no answer to the last three",
+        not_answering,
+        {("student-not-answering", "Blue", 4)},
+        {("student-not-answering", "Blue", 1)},
+    ),
+    (
+        "a goal not progressing over three sessions",
+        goal([(1, 2), (1, 2)], 2),
+        {("goal-stalled", "Blue", None)},
+        set(),
+    ),
+    ("a goal progressing", goal([(0, 2), (1, 2)], 4), set(), {("goal-stalled", "Blue", None)}),
+    (
+        "two sessions are too few to judge a goal",
+        goal([(1, 2)], 2),
+        set(),
+        {("goal-stalled", "Blue", None)},
+    ),
+    (
+        "a group with no check-in time in four weeks",
+        rotation(0),
+        {("rotation-equity", "Blue", None)},
+        {("rotation-equity", "Red", None)},
+    ),
+    ("a fair share of check-in time", rotation(50), set(), {("rotation-equity", "Blue", None)}),
+]
+
+
+@pytest.mark.parametrize(
+    ("build", "expected", "forbidden"),
+    [pytest.param(b, e, f, id=name) for name, b, e, f in CASES],
+)
+def test_rule_table(
+    build: Callable[[], Run], expected: set[object], forbidden: set[object]
+) -> None:
+    """Each default rule raises on its evidence and stays quiet without it."""
+    run = build()
+    flags = run.open()
+    assert expected <= flags
+    assert not forbidden & flags
+
+
+def test_misconception_message_names_group_answer_question_and_move() -> None:
+    run = misconception()
+    (flag,) = [f for f in run.open_flags() if f.rule == "shared-misconception"]
+    assert flag.message.startswith(
+        "3 of 4 in Blue chose B (2/5) on question 1, the same wrong answer (fraction-addition)."
+    )
+    assert "Go to Blue" in flag.message
+    assert flag.evidence["key"] == "asked:1"
+    assert flag.evidence["conditions"]["wrong"]["answer"] == "B"
+
+
+def test_student_flags_carry_card_numbers_not_names() -> None:
+    run = student_below_group()
+    (flag,) = [f for f in run.open_flags() if f.rule == "student-below-group"]
+    assert flag.message.startswith("Card 4 in Blue has 0% right this session")
+
+
+# -- lifecycle ---------------------------------------------------------------------------
+
+
+def test_a_checkin_resolves_the_groups_flags_and_they_stay_quiet() -> None:
+    run = misconception()
+    blue = {f.id for f in run.open_flags() if f.group == 1}
+    assert blue
+    run.checkin(1, 100)
+    assert {f.id for f in run.flags.values() if f.resolved == "checkin"} == blue
+    run.end_checkin(1, 200)
+    run.ask(2, 3, 300)
+    assert not [f for f in run.open_flags() if f.group == 1]
+
+
+def test_the_same_misconception_on_a_new_question_is_a_new_flag() -> None:
+    run = misconception()
+    run.checkin(1, 100)
+    run.question(2, 2, {1: "A", 2: "A", 3: "A", 4: "B"}, 200)
+    assert ("shared-misconception", "Blue", None) in run.open()
+    ids = [f.id for f in run.flags.values() if f.rule == "shared-misconception"]
+    assert len(ids) == 2
+
+
+def test_moving_on_to_a_question_without_the_misconception_clears_it() -> None:
+    run = misconception()
+    run.question(2, 3, {1: "A", 2: "A", 3: "A", 4: "A"} | ALL_RIGHT, 100)
+    resolved = [f for f in run.flags.values() if f.rule == "shared-misconception"]
+    assert [f.resolved for f in resolved] == ["cleared"]
+
+
+def test_evidence_that_changes_updates_the_flag() -> None:
+    run = misconception()
+    run.answer(1, 4, "B", 50, previous="A")  # a manual correction after close
+    (flag,) = [f for f in run.open_flags() if f.rule == "shared-misconception"]
+    assert flag.message.startswith("4 of 4 in Blue chose B")
+    assert any(isinstance(d, Update) and d.flag == flag.id for _, d in run.decisions)
+
+
+def test_a_dismissed_flag_stays_quiet_until_its_condition_clears() -> None:
+    run = misconception()
+    (flag,) = [f for f in run.open_flags() if f.rule == "shared-misconception"]
+    assert run.engine.dismiss(flag.id) == Resolve(flag.id, "dismissed")
+    run.dismiss(flag.id, 60)
+    run.answer(1, 4, "B", 70, previous="A")
+    assert ("shared-misconception", "Blue", None) not in run.open()
+    assert run.engine.dismiss(flag.id) is None
+
+
+def test_the_end_of_the_session_resolves_every_flag() -> None:
+    run = misconception()
+    assert run.open_flags()
+    run.end(500)
+    assert not run.open_flags()
+    assert {f.resolved for f in run.flags.values()} <= {"session.ended", "cleared"}
+
+
+HYSTERESIS = """
+[[rule]]
+name = "half"
+scope = "group"
+severity = "medium"
+message = "{group} at {accuracy:%}"
+[[rule.when]]
+metric = "accuracy"
+window = "session"
+op = "<"
+value = 0.5
+min_count = 2
+min_students = 2
+hysteresis = 0.1
+"""
+
+
+def test_hysteresis_keeps_a_flag_near_its_threshold() -> None:
+    run = Run(make_context(), rules=load_rules(HYSTERESIS))
+    run.start(0)
+    run.ask(1, 1, 1)
+    run.answers(1, {1: "A", 2: "C", 3: "C", 4: "C"}, 2)  # 25%
+    assert run.open() == {("half", "Blue", None)}
+    run.answer(1, 2, "A", 3, previous="C")  # 50%: not below 50, but within the margin
+    assert run.open() == {("half", "Blue", None)}
+    run.answer(1, 3, "A", 4, previous="C")  # 75%: cleared
+    assert run.open() == set()
+    run.answer(1, 3, "C", 5, previous="A")  # 50% again: not raised (strictly below 50 raises)
+    assert run.open() == set()
+    run.answer(1, 2, "C", 6, previous="A")  # 25%: a new flag
+    assert run.open() == {("half", "Blue", None)}
+    assert len(run.flags) == 2
+
+
+def test_one_band_flag_per_group_at_a_time() -> None:
+    run = band(3)()  # 37.5%: below 40
+    assert ("accuracy-below-40", "Blue", None) in run.open()
+    run.answer(2, 4, "A", 30, previous="C")  # 50%: the band moves
+    bands = [f.rule for f in run.open_flags() if f.group == 1 and f.rule.startswith("accuracy")]
+    assert bands == ["accuracy-40-70"]
+
+
+def test_small_changes_at_a_band_edge_do_not_flap() -> None:
+    run = band(3)()
+    rule_before = {f.rule for f in run.open_flags() if f.group == 1}
+    # 3 of 8 -> 3 of 7 answers scored (42.9%), inside the hysteresis margin of the <40 band
+    run.emit(ResponseRecorded(2, 4, 4, "C", False, "C", "manual"), 40)
+    assert {f.rule for f in run.open_flags() if f.group == 1} == rule_before
+
+
+def test_raised_flags_are_recorded_as_raise_decisions() -> None:
+    run = misconception()
+    assert any(
+        isinstance(d, Raise) and d.ident.rule == "shared-misconception" for _, d in run.decisions
+    )
+
+
+# -- rules as data -----------------------------------------------------------------------
+
+
+def test_the_defaults_are_twelve_rules_covering_the_issue() -> None:
+    names = {r.name for r in load_rules()}
+    assert len(names) == 12
+    assert {
+        "shared-misconception",
+        "accuracy-below-40",
+        "accuracy-40-70",
+        "accuracy-70-90",
+        "accuracy-above-90",
+        "student-below-group",
+        "checkin-overdue",
+        "goal-stalled",
+        "rotation-equity",
+        "low-response",
+    } <= names
+
+
+def test_an_override_changes_disables_and_adds_rules() -> None:
+    override = """
+[[rule]]
+name = "shared-misconception"
+enabled = false
+
+[[rule]]
+name = "checkin-overdue"
+severity = "high"
+
+[[rule]]
+name = "everyone-wrong"
+scope = "group"
+severity = "high"
+message = "{group}: {accuracy:%}"
+[[rule.when]]
+metric = "accuracy"
+window = "closed"
+op = "<="
+value = 0.0
+min_count = 3
+min_students = 3
+"""
+    rules = {r.name: r for r in load_rules(None, override)}
+    assert "shared-misconception" not in rules
+    assert rules["checkin-overdue"].severity == "high"
+    assert len(rules["checkin-overdue"].when) == 2
+    assert rules["everyone-wrong"].when[0].value == 0.0
+
+
+BAD = """
+[[rule]]
+name = "r"
+scope = "group"
+severity = "high"
+message = "{group}"
+[[rule.when]]
+metric = "accuracy"
+window = "session"
+op = "<"
+value = 0.5
+min_count = 3
+min_students = 3
+"""
+
+
+@pytest.mark.parametrize(
+    ("change", "error"),
+    [
+        (('scope = "group"', 'scope = "room"'), "scope must be group or student"),
+        (('severity = "high"', 'severity = "urgent"'), "severity must be one of"),
+        (('metric = "accuracy"', "metric = \"__import__('os')\""), "unknown metric"),
+        (('op = "<"', 'op = "=="'), "op must be one of"),
+        (("value = 0.5", 'value = "1 + 1"'), "value must be a number"),
+        (('window = "session"', 'window = "year"'), "window for accuracy"),
+        (("min_count = 3", "min_count = 1"), "min_count must be at least 2"),
+        (("min_students = 3", "min_students = 1"), "min_students must be at least 2"),
+        (('message = "{group}"', 'message = "{group.__class__}"'), "template names"),
+        (('message = "{group}"', 'message = "{secret}"'), "template names"),
+        (("min_count = 3", "min_count = 3\nshout = true"), "unknown field 'shout'"),
+        (("[[rule]]", "[[rules]]"), "unknown table"),
+        (("value = 0.5", "value = "), "not valid TOML"),
+    ],
+)
+def test_bad_rules_are_refused_with_a_clear_message(change: tuple[str, str], error: str) -> None:
+    with pytest.raises(RulesError, match=error.replace("(", r"\(")):
+        load_rules(BAD.replace(*change, 1))
+
+
+def test_templates_fill_fields_and_never_evaluate() -> None:
+    values = {"a": 0.375, "b": -0.3, "n": 3.0, "s": "Blue"}
+    assert render("{s}: {a:%} {b:pp} {n}", values) == "Blue: 38% -30 points 3"
+    assert render("{s.__class__}", values) == "?"  # a name it does not have, never an attribute

@@ -89,7 +89,9 @@ def now() -> float:
 CLASS = Body(name=Str(max_len=200), archived=Bool(required=False))
 STUDENT = Body(
     name=Str(max_len=200),
-    card=Int(required=False, nullable=True, maximum=64, description="1-64; the next free if absent"),
+    card=Int(
+        required=False, nullable=True, maximum=64, description="1-64; the next free if absent"
+    ),
     active=Bool(required=False),
 )
 GROUP = Body(
@@ -167,8 +169,12 @@ async def delete_class(call: Call) -> Any:
 # -- students ----------------------------------------------------------------------------
 
 
-@endpoint("GET", "/classes/{class_id}/students", "List a class's students",
-          query={"archived": "1 to include archived"})
+@endpoint(
+    "GET",
+    "/classes/{class_id}/students",
+    "List a class's students",
+    query={"archived": "1 to include archived"},
+)
 async def list_students(call: Call) -> Any:
     return call.store.list_students(
         call.params["class_id"], include_archived=call.query("archived") == "1"
@@ -190,8 +196,13 @@ async def get_student(call: Call) -> Any:
     return call.store.get_student(call.params["student_id"], class_id=call.params["class_id"])
 
 
-@endpoint("PATCH", "/classes/{class_id}/students/{student_id}",
-          "Rename, change card, archive or restore a student", body=STUDENT, partial=True)
+@endpoint(
+    "PATCH",
+    "/classes/{class_id}/students/{student_id}",
+    "Rename, change card, archive or restore a student",
+    body=STUDENT,
+    partial=True,
+)
 async def update_student(call: Call) -> Any:
     if "card" in call.body and call.body["card"] is None:
         raise BadRequest("card may not be null; archive the student to free the card")
@@ -200,15 +211,23 @@ async def update_student(call: Call) -> Any:
     )
 
 
-@endpoint("DELETE", "/classes/{class_id}/students/{student_id}",
-          "Purge a student: name, responses, memberships", status=204)
+@endpoint(
+    "DELETE",
+    "/classes/{class_id}/students/{student_id}",
+    "Purge a student: name, responses, memberships",
+    status=204,
+)
 async def delete_student(call: Call) -> Any:
     call.store.delete_student(call.params["student_id"], class_id=call.params["class_id"])
 
 
-@endpoint("POST", "/classes/{class_id}/roster",
-          "Import a roster CSV or XLSX (name or first/last name, optional card and group)",
-          raw_body="text/csv", query={"partial": "1 to import the good rows when some are bad"})
+@endpoint(
+    "POST",
+    "/classes/{class_id}/roster",
+    "Import a roster CSV or XLSX (name or first/last name, optional card and group)",
+    raw_body="text/csv",
+    query={"partial": "1 to import the good rows when some are bad"},
+)
 async def import_roster_csv(call: Call) -> Any:
     class_id = call.params["class_id"]
     taken = {s["card"] for s in call.store.list_students(class_id) if s["card"] is not None}
@@ -266,16 +285,22 @@ async def get_group(call: Call) -> Any:
     return row
 
 
-@endpoint("PATCH", "/classes/{class_id}/groups/{group_id}",
-          "Rename a group, change its goal or its members", body=GROUP, partial=True)
+@endpoint(
+    "PATCH",
+    "/classes/{class_id}/groups/{group_id}",
+    "Rename a group, change its goal or its members",
+    body=GROUP,
+    partial=True,
+)
 async def update_group(call: Call) -> Any:
     return call.store.update_group(
         call.params["group_id"], class_id=call.params["class_id"], now=now(), **call.body
     )
 
 
-@endpoint("DELETE", "/classes/{class_id}/groups/{group_id}",
-          "End a group (its history stays)", status=204)
+@endpoint(
+    "DELETE", "/classes/{class_id}/groups/{group_id}", "End a group (its history stays)", status=204
+)
 async def delete_group(call: Call) -> Any:
     call.store.archive_group(call.params["group_id"], class_id=call.params["class_id"], now=now())
 
@@ -288,8 +313,13 @@ async def list_questions(call: Call) -> Any:
     return call.store.list_questions(skill=call.query("skill"))
 
 
-@endpoint("POST", "/questions", "Add a question (2-4 choices; correct null for a poll)",
-          body=QUESTION, status=201)
+@endpoint(
+    "POST",
+    "/questions",
+    "Add a question (2-4 choices; correct null for a poll)",
+    body=QUESTION,
+    status=201,
+)
 async def create_question(call: Call) -> Any:
     b = call.body
     _check_question(b)
@@ -311,19 +341,30 @@ async def update_question(call: Call) -> Any:
     return call.store.update_question(call.params["question_id"], now=now(), **call.body)
 
 
-@endpoint("DELETE", "/questions/{question_id}",
-          "Delete a question (archived instead once it was asked)", status=204)
+@endpoint(
+    "DELETE",
+    "/questions/{question_id}",
+    "Delete a question (archived instead once it was asked)",
+    status=204,
+)
 async def delete_question(call: Call) -> Any:
     call.store.delete_question(call.params["question_id"], now=now())
 
 
-_IMAGE_TYPES = {b"\x89PNG\r\n\x1a\n": "image/png", b"\xff\xd8\xff": "image/jpeg", b"RIFF": "image/webp"}
+_IMAGE_TYPES = {
+    b"\x89PNG\r\n\x1a\n": "image/png",
+    b"\xff\xd8\xff": "image/jpeg",
+    b"RIFF": "image/webp",
+}
 MAX_IMAGE_BYTES = 900_000
 
 
-@endpoint("PUT", "/questions/{question_id}/image",
-          "Attach an image to a question (PNG, JPEG or WebP, under 900 kB)",
-          raw_body="image/png")
+@endpoint(
+    "PUT",
+    "/questions/{question_id}/image",
+    "Attach an image to a question (PNG, JPEG or WebP, under 900 kB)",
+    raw_body="image/png",
+)
 async def put_question_image(call: Call) -> Any:
     call.store.get_question(call.params["question_id"])
     kind = next((t for magic, t in _IMAGE_TYPES.items() if call.raw.startswith(magic)), None)
@@ -333,19 +374,19 @@ async def put_question_image(call: Call) -> Any:
         raise BadRequest("the image must be PNG, JPEG or WebP")
     if len(call.raw) > MAX_IMAGE_BYTES:
         raise PayloadTooLarge(f"the image is over {MAX_IMAGE_BYTES} bytes")
-    return call.store.update_question(
-        call.params["question_id"], now=now(), image=(call.raw, kind)
-    )
+    return call.store.update_question(call.params["question_id"], now=now(), image=(call.raw, kind))
 
 
-@endpoint("GET", "/questions/{question_id}/image", "A question's image", teacher=False,
-          produces="image/*")
+@endpoint(
+    "GET", "/questions/{question_id}/image", "A question's image", teacher=False, produces="image/*"
+)
 async def get_question_image(call: Call) -> Any:
     image = call.store.question_image(call.params["question_id"])
     if image is None:
         raise NotFound(f"question {call.params['question_id']} has no image")
-    return Response(image[0], media_type=image[1],
-                    headers={"Cache-Control": "private, max-age=3600"})
+    return Response(
+        image[0], media_type=image[1], headers={"Cache-Control": "private, max-age=3600"}
+    )
 
 
 @endpoint("DELETE", "/questions/{question_id}/image", "Remove a question's image", status=204)
@@ -368,8 +409,9 @@ async def get_set(call: Call) -> Any:
     return call.store.get_set(call.params["set_id"])
 
 
-@endpoint("PATCH", "/sets/{set_id}", "Rename or reorder a question set", body=QUESTION_SET,
-          partial=True)
+@endpoint(
+    "PATCH", "/sets/{set_id}", "Rename or reorder a question set", body=QUESTION_SET, partial=True
+)
 async def update_set(call: Call) -> Any:
     return call.store.update_set(call.params["set_id"], **call.body)
 
@@ -390,8 +432,12 @@ def _with_urls(call: Call, state: dict[str, Any], session_id: int) -> dict[str, 
     return state
 
 
-@endpoint("GET", "/sessions", "Past and running sessions, newest first",
-          query={"class_id": "only this class"})
+@endpoint(
+    "GET",
+    "/sessions",
+    "Past and running sessions, newest first",
+    query={"class_id": "only this class"},
+)
 async def list_sessions(call: Call) -> Any:
     raw = call.query("class_id")
     class_id = None
@@ -408,16 +454,20 @@ async def create_session(call: Call) -> Any:
     return _with_urls(call, call.sessions.state(row["id"]), row["id"])
 
 
-@endpoint("GET", "/sessions/{session_id}",
-          "The session's state (the live snapshot; the projector's view for its token)",
-          teacher=False)
+@endpoint(
+    "GET",
+    "/sessions/{session_id}",
+    "The session's state (the live snapshot; the projector's view for its token)",
+    teacher=False,
+)
 async def get_session(call: Call) -> Any:
     sid = call.params["session_id"]
     return _with_urls(call, call.sessions.state(sid, call.role), sid)
 
 
-@endpoint("PATCH", "/sessions/{session_id}", "Show or hide names on the projector",
-          body=SESSION_PATCH)
+@endpoint(
+    "PATCH", "/sessions/{session_id}", "Show or hide names on the projector", body=SESSION_PATCH
+)
 async def update_session(call: Call) -> Any:
     sid = call.params["session_id"]
     await call.sessions.show_names(sid, call.body["show_names"])
@@ -444,16 +494,24 @@ _command("reveal", "Reveal the correct answer and the chart on the projector")
 _command("end", "End the session")
 
 
-@endpoint("PUT", "/sessions/{session_id}/responses/{student_id}",
-          "Enter a student's answer by hand", body=ANSWER)
+@endpoint(
+    "PUT",
+    "/sessions/{session_id}/responses/{student_id}",
+    "Enter a student's answer by hand",
+    body=ANSWER,
+)
 async def put_response(call: Call) -> Any:
     sid, student = call.params["session_id"], call.params["student_id"]
     events = await call.sessions.record(sid, student, call.body["answer"], source="manual")
     return {"recorded": bool(events), "events": [e.to_dict() for e in events]}
 
 
-@endpoint("GET", "/sessions/{session_id}/events", "The session's event log after a seq",
-          query={"since": "return events with seq greater than this"})
+@endpoint(
+    "GET",
+    "/sessions/{session_id}/events",
+    "The session's event log after a seq",
+    query={"since": "return events with seq greater than this"},
+)
 async def session_events(call: Call) -> Any:
     raw = call.query("since", "0") or "0"
     if not raw.isdigit():

@@ -30,10 +30,16 @@ def _serve_flags(p: argparse.ArgumentParser) -> None:
     p.add_argument("--host", help="address to listen on (default 127.0.0.1)")
     p.add_argument("--port", type=int, help="port (default 8000)")
     p.add_argument("--db", help="SQLite file (default: cardcheck.sqlite3 in the data folder)")
-    p.add_argument("--data-dir", dest="data_dir", help="data folder (default ~/.local/share/cardcheck)")
+    p.add_argument(
+        "--data-dir", dest="data_dir", help="data folder (default ~/.local/share/cardcheck)"
+    )
     p.add_argument("--redis", help="redis://host:port/db: put the live bus on Redis Streams")
-    p.add_argument("--token", help="teacher token (or CARDCHECK_TOKEN); default: kept per data folder")
-    p.add_argument("--https", action="store_true", help="serve HTTPS with a self-signed certificate")
+    p.add_argument(
+        "--token", help="teacher token (or CARDCHECK_TOKEN); default: kept per data folder"
+    )
+    p.add_argument(
+        "--https", action="store_true", help="serve HTTPS with a self-signed certificate"
+    )
     p.add_argument("--certfile", help="TLS certificate (PEM), e.g. from mkcert")
     p.add_argument("--keyfile", help="TLS key (PEM)")
 
@@ -69,7 +75,9 @@ def _pairing_lines(settings: Settings, token: str) -> list[str]:
     url = scanner_url(settings, token)
     lines = ["", f"    Pair a phone: point its camera at this code ({url})"]
     if "://127." in url or "://localhost" in url:
-        lines.append("    (a phone cannot reach 127.0.0.1: serve with --host 0.0.0.0 --https for one)")
+        lines.append(
+            "    (a phone cannot reach 127.0.0.1: serve with --host 0.0.0.0 --https for one)"
+        )
     elif not url.startswith("https:"):
         lines.append("    (phones give the camera only to https pages: add --https)")
     return [*lines, "", *("    " + row for row in qr_terminal(url).splitlines())]
@@ -102,8 +110,13 @@ def cmd_serve(args: argparse.Namespace) -> int:
         from live.settings import desktop_browser
 
         return run_demo(
-            create_app(settings), settings, class_id=demo_class, camera=args.camera,
-            questions=args.questions, pace=args.pace, ssl_options=ssl,
+            create_app(settings),
+            settings,
+            class_id=demo_class,
+            camera=args.camera,
+            questions=args.questions,
+            pace=args.pace,
+            ssl_options=ssl,
             open_browser=args.browser and desktop_browser(),
         )
     uvicorn.run(
@@ -250,13 +263,25 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("demo", help="serve the demo class with a simulated classroom camera")
     _serve_flags(p)
-    p.add_argument("--no-camera", dest="camera", action="store_false",
-                   help="serve the demo class without the simulated camera")
+    p.add_argument(
+        "--no-camera",
+        dest="camera",
+        action="store_false",
+        help="serve the demo class without the simulated camera",
+    )
     p.add_argument("--questions", type=int, help="stop (server too) after this many questions")
-    p.add_argument("--pace", type=float, default=25.0,
-                   help="seconds the camera spends on each question (default 25)")
-    p.add_argument("--no-browser", dest="browser", action="store_false",
-                   help="do not open the console and the projector in a browser")
+    p.add_argument(
+        "--pace",
+        type=float,
+        default=25.0,
+        help="seconds the camera spends on each question (default 25)",
+    )
+    p.add_argument(
+        "--no-browser",
+        dest="browser",
+        action="store_false",
+        help="do not open the console and the projector in a browser",
+    )
     p.set_defaults(func=cmd_serve, demo=True, camera=True, browser=True)
 
     p = sub.add_parser("roster", help="class rosters")

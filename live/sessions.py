@@ -24,9 +24,7 @@ AfterHook = Callable[[Sequence[Event], float], Awaitable[Sequence[Event]]]
 class Sessions:
     """Session commands for the API, the scan pipeline and the demo."""
 
-    def __init__(
-        self, store: Store, bus: Bus, *, clock: Callable[[], float] = time.time
-    ) -> None:
+    def __init__(self, store: Store, bus: Bus, *, clock: Callable[[], float] = time.time) -> None:
         self.store = store
         self.bus = bus
         self.clock = clock

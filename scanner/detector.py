@@ -70,7 +70,7 @@ class ImageError(ValueError):
 # strip of the quiet zone around it.
 _RING = 0.55
 _GRID = 18
-_BLURS = (0.1, 0.3, 0.5, 0.7)  # Gaussian sigma, in cells, of the templates
+_BLURS = (0.02, 0.1, 0.3, 0.5, 0.7)  # Gaussian sigma, in cells, of the templates
 
 
 def _grid_coords() -> _F32:

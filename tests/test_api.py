@@ -326,13 +326,15 @@ def test_pages_and_unknown_paths(client: TestClient) -> None:
     assert_error(client.get("/no-such-page"), 404, "not_found")
 
 
-def test_a_question_can_carry_an_image(client: TestClient, seeded: dict[str, Any],
-                                      projector_token: str) -> None:
+def test_a_question_can_carry_an_image(
+    client: TestClient, seeded: dict[str, Any], projector_token: str
+) -> None:
     qid = seeded["questions"][0]["id"]
     png = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
     assert client.put(f"/api/questions/{qid}/image", content=png).json()["has_image"] is True
-    got = client.get(f"/api/questions/{qid}/image",
-                     headers={"Authorization": f"Bearer {projector_token}"})
+    got = client.get(
+        f"/api/questions/{qid}/image", headers={"Authorization": f"Bearer {projector_token}"}
+    )
     assert got.content == png and got.headers["content-type"] == "image/png"
     assert_error(client.put(f"/api/questions/{qid}/image", content=b"GIF89a"), 400)
     assert_error(client.put(f"/api/questions/{qid}/image", content=png + b"0" * 1_000_000), 413)

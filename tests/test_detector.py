@@ -48,6 +48,16 @@ def test_every_card_reads_at_every_answer(answer: str, size: int) -> None:
         assert [(d.card, d.answer) for d in dets] == [(number, answer)], (number, answer, size)
 
 
+@pytest.mark.parametrize("size", [300, 700])
+def test_regression_large_sharp_cards_read(size: int) -> None:
+    """A card held close to the camera (a big, sharp marker) reads: the reader once had no
+    template sharp enough and missed half the deck above about 250 px."""
+    for number in DECK.numbers:
+        answer = ANSWERS[number % 4]
+        frame = _on_canvas(DECK.render_card(number, answer=answer, size_px=size))
+        assert [(d.card, d.answer) for d in DETECTOR.detect(frame)] == [(number, answer)], number
+
+
 @pytest.mark.parametrize("k", range(4))
 def test_corners_are_in_printed_order_whatever_is_on_top(k: int) -> None:
     size, pad = 200, 40

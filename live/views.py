@@ -5,7 +5,10 @@ projector's view of each *event* after it, by the same rules: never flags or che
 was right or wrong, names (first names) only while the teacher shows them, and the chart only
 after reveal. The teacher sees every event as committed.
 
-Messages are the ``/ws/live`` wire shape, ``{"type", "seq", "session", "at", "data"}``.
+Messages are the ``/ws/live`` wire shape, ``{"type", "seq", "session", "at", "data"}``. An event
+the projector may not see still takes its place in the seq: the projector gets
+``{"type": "event.withheld", "seq": n, "session": s}`` with nothing else (no type, no time, no
+data), so its seq rises by one like the teacher's and a gap always means a lost message.
 """
 
 from __future__ import annotations
@@ -16,7 +19,7 @@ from typing import Any
 from live.events import Event
 from live.session import Role
 
-__all__ = ["PROJECTOR_EVENTS", "PROJECTOR_REFRESH", "for_role"]
+__all__ = ["PROJECTOR_EVENTS", "PROJECTOR_REFRESH", "WITHHELD", "for_role"]
 
 Message = dict[str, Any]
 
@@ -41,8 +44,12 @@ PROJECTOR_REFRESH = frozenset({"question.asked", "question.revealed", "display.c
 in ways the event alone does not carry (the prompt, the chart's counts, the names)."""
 
 
-def for_role(event: Event, role: Role, names: Mapping[int, str] | None = None) -> Message | None:
-    """``event`` as ``role`` may see it, or None when that role must not see it at all.
+WITHHELD = "event.withheld"
+
+
+def for_role(event: Event, role: Role, names: Mapping[int, str] | None = None) -> Message:
+    """``event`` as ``role`` may see it; a bare ``event.withheld`` in its place when that role
+    must not see it at all.
 
     ``names`` maps student id -> first name, and is given only while the teacher shows names on
     the projector; without it the projector sees card numbers only.
@@ -51,7 +58,7 @@ def for_role(event: Event, role: Role, names: Mapping[int, str] | None = None) -
     if role == "teacher":
         return message
     if event.type not in PROJECTOR_EVENTS:
-        return None
+        return {"type": WITHHELD, "seq": event.seq, "session": event.session}
     if event.type == "response.recorded":
         data = message["data"]
         # who answered, never what or whether it was right: the chart comes after reveal

@@ -140,7 +140,14 @@ def test_the_projector_never_sees_flags_checkins_or_who_was_right(env: Any) -> N
         commit(client, [FlagRaised(1, "rule", "group", 1, None, "high", "check in")], s)
         commit(client, [CheckinStarted(1, 1)], s)
         answer(client, s, 7, "C")
-        recorded = receive(live)
+        *hidden, recorded = read_until(live, lambda m: m["type"] == "response.recorded")
+        # the flag and the check-in (and what the rules made of it) keep their place in the
+        # seq, and nothing else of them
+        assert len(hidden) >= 2
+        assert {m["type"] for m in hidden} == {"event.withheld"}
+        assert all(set(m) == {"type", "seq", "session"} for m in hidden)
+        seqs = [m["seq"] for m in [*hidden, recorded]]
+        assert seqs == list(range(seqs[0], seqs[0] + len(seqs)))
         assert recorded["type"] == "response.recorded"
         assert recorded["data"] == {
             "asked_id": recorded["data"]["asked_id"],

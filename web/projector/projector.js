@@ -121,6 +121,7 @@ function onMessage(message) {
       render();
       if (following) followNext();
       break;
+    case "event.withheld": // something the projector may not see; it only keeps the seq
     case "scanner.connected":
     case "scanner.disconnected":
     case "flag.raised":

@@ -14,7 +14,12 @@ const dom = {
 
 let sessionId = null;
 let groups = new Map();
+let students = new Map();
 let openCheckins = []; // check-ins of this session not ended yet
+
+// Most urgent first; "info" is good news (a group ready to extend), shown last and in green.
+const SEVERITY = { high: ["Now", 0], medium: ["Soon", 1], low: ["When you can", 2], info: ["Going well", 3] };
+const rank = (flag) => (SEVERITY[flag.severity] || ["", 4])[1];
 
 /** Show the flags of `state` (open ones only) and this session's open check-ins. */
 export async function render(state, session) {
@@ -24,7 +29,9 @@ export async function render(state, session) {
     openCheckins = (rows || []).filter((c) => c.ended_at === null);
   }
   groups = new Map(state.groups.map((g) => [g.id, g]));
-  const flags = (state.flags || []).filter((f) => f.resolved_at == null);
+  students = new Map((state.students || []).map((s) => [s.id, s]));
+  const flags = (state.flags || []).filter((f) => f.resolved_at == null)
+    .sort((a, b) => rank(a) - rank(b) || a.id - b.id);
   dom.flags.replaceChildren(...(flags.length ? flags.map(flagItem)
     : [el("li", { class: "muted", text: "No group needs a check-in right now." })]));
   const picked = dom.pick.value;
@@ -35,14 +42,17 @@ export async function render(state, session) {
 
 function flagItem(flag) {
   const group = groups.get(flag.group_id);
+  const student = flag.student_id != null ? students.get(flag.student_id) : null;
   const move = flag.evidence && flag.evidence.move;
+  const who = [student && student.name, group ? group.name : !student && "Class"].filter(Boolean).join(" · ");
   return el("li", { class: `flag ${flag.severity || ""}`, style: { borderLeftColor: group ? group.colour : "#8c959f" } },
     el("div", { class: "flag-head" },
-      el("strong", { text: group ? group.name : "Class" }),
+      el("span", { class: "severity", text: (SEVERITY[flag.severity] || [flag.severity])[0] }),
+      el("strong", { text: who }),
       group && el("button", { class: "small primary", text: "Check in now", onclick: () => startCheckin(group.id) }),
       el("button", { class: "small", text: "Dismiss", onclick: () => dismiss(flag) })),
     el("p", { text: flag.message }),
-    move && el("p", { class: "move small", text: `Try: ${move}` }));
+    move && !flag.message.includes(move) && el("p", { class: "move small", text: `Try: ${move}` }));
 }
 
 function renderOpen() {

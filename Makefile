@@ -3,7 +3,7 @@ SHELL := /bin/bash
 PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
 BIN := $(VENV)/bin
-APT_PACKAGES := chromium fonts-dejavu-core
+APT_PACKAGES := chromium fonts-dejavu-core libreoffice-calc-nogui
 
 .PHONY: run test demo lint typecheck bench clean system-deps
 
@@ -23,7 +23,8 @@ $(VENV)/.installed-test: pyproject.toml $(VENV)/.installed
 run: $(VENV)/.installed
 	$(BIN)/cardcheck demo
 
-# Debian packages the tests need: Chromium for the browser tests, a Unicode font for the PDFs.
+# Debian packages the tests need: Chromium for the browser tests, a Unicode font for the PDFs,
+# LibreOffice (no GUI) as a second reader of the XLSX exports.
 system-deps:
 	@missing=""; for p in $(APT_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
 	if [ -n "$$missing" ]; then \

@@ -13,6 +13,8 @@ import json
 import math
 import os
 import random
+import shutil
+import subprocess
 import zipfile
 from collections.abc import Iterator
 from datetime import date
@@ -427,3 +429,25 @@ def test_workbook_writer_keeps_text_text_and_replaces_what_xml_cannot_hold() -> 
     assert wb.worksheets[0]["A2"].data_type == "s"  # text, not a formula (safe() is separate)
     wb.close()
     assert write_workbook([Sheet("s", ["h"], [[1]])]) == write_workbook([Sheet("s", ["h"], [[1]])])
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(shutil.which("soffice") is None, reason="LibreOffice (soffice) not installed")
+def test_xlsx_converts_cleanly_with_libreoffice(
+    fixed: tuple[Store, dict[str, Any]], tmp_path: Path
+) -> None:
+    """A second reader: LibreOffice headless opens the workbook and writes every sheet's
+    first one back as CSV with the students in it."""
+    store, ids = fixed
+    book = tmp_path / "session.xlsx"
+    book.write_bytes(export(read_session(store, ids["session"]), "xlsx"))
+    done = subprocess.run(
+        ["soffice", "--headless", "--norestore", f"-env:UserInstallation=file://{tmp_path}/lo",
+         "--convert-to", "csv:Text - txt - csv (StarCalc):44,34,76", "--outdir", str(tmp_path), str(book)],
+        capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    out = tmp_path / "session.csv"
+    assert out.exists(), done.stdout + done.stderr
+    rows = list(csv.reader(io.StringIO(out.read_text(encoding="utf-8"))))
+    assert rows[0][:4] == ["Card", "First name", "Last name", "Group"]
+    assert len(rows) > 2

@@ -29,6 +29,9 @@ const dom = {
 const MAX_SIDE = 1920; // frames larger than 1080p are scaled down before encoding
 const JPEG_QUALITY = 0.8;
 const REPLY_TIMEOUT_MS = 4000; // a frame never answered stops blocking the next one after this
+// A photo is sent again, like a camera held still, until its cards are confirmed: the server
+// records an answer only once several frames agree (scanner.Tracker's confirm_frames).
+const PHOTO_SENDS = 5;
 // card states in scan.frame (live.pipeline.CARD_STATES): new, confirmed, changed, unassigned
 const CONFIRMED = "confirmed";
 const FOREIGN = "unassigned"; // no student of this class holds the card
@@ -43,12 +46,18 @@ let sentAt = 0;
 let sent = { width: 0, height: 0 }; // the size of the frame the last answer is about
 let cards = [];
 let source = "video"; // "video" or "still": what the overlay is drawn over
+let photo = null; // the photo shown as the still, and how many more times to send it
+let photoSends = 0;
+let photoInFlight = false;
 let wakeLock = null;
 const grab = document.createElement("canvas");
 
 // --- messages ---------------------------------------------------------------------------------
 
+let cameraIssue = null; // [title, text] while the camera cannot be used: it outlasts other messages
+
 function showMessage(title, text) {
+  dom.messageTitle.dataset.kind = cameraIssue && title === cameraIssue[0] ? "camera" : "";
   dom.messageTitle.textContent = title;
   dom.messageText.textContent = text;
   dom.message.hidden = false;
@@ -89,7 +98,8 @@ function onState(fresh) {
 }
 
 function hideMessageIfSession() {
-  if (!dom.message.hidden && dom.messageTitle.dataset.kind !== "camera") hideMessage();
+  if (cameraIssue) showMessage(...cameraIssue); // a session message gives way to the camera's
+  else if (!dom.message.hidden) hideMessage();
 }
 
 function renderCount() {
@@ -158,7 +168,15 @@ function sessionEnded() {
 function pump() {
   requestAnimationFrame(pump);
   if (inFlight && performance.now() - sentAt > REPLY_TIMEOUT_MS) inFlight = false;
-  if (source !== "video" || inFlight || !scan || !scan.open) return;
+  if (inFlight || !scan || !scan.open) return;
+  if (source === "still") {
+    if (photo && photoSends > 0) {
+      photoSends -= 1;
+      photoInFlight = true;
+      sendImage(photo, photo.width, photo.height);
+    }
+    return;
+  }
   const { videoWidth: w, videoHeight: h } = dom.video;
   if (!w || !h || dom.video.readyState < 2) return;
   sendImage(dom.video, w, h);
@@ -182,12 +200,17 @@ function onScanMessage(message) {
   switch (message.type) {
     case "scan.frame":
       inFlight = false;
+      if (photoInFlight && message.cards.every((c) => c.state === CONFIRMED || c.state === FOREIGN)) {
+        photoSends = 0; // the photo's cards are confirmed (or none was read): stop sending it
+      }
+      photoInFlight = false;
       cards = message.cards;
       drawOverlay();
       notRecordedHint(message.question !== "open" && cards.length > 0);
       break;
     case "error":
       inFlight = false;
+      photoInFlight = false;
       flash(message.message);
       break;
     default:
@@ -288,7 +311,7 @@ async function startCamera() {
 }
 
 function cameraProblem(title, text) {
-  dom.messageTitle.dataset.kind = "camera";
+  cameraIssue = [title, text];
   showMessage(title, text);
 }
 
@@ -313,14 +336,13 @@ async function sendPhoto(file) {
   grab.getContext("2d").drawImage(bitmap, 0, 0, grab.width, grab.height);
   dom.still.src = grab.toDataURL("image/jpeg", 0.85);
   dom.still.hidden = false;
+  cameraIssue = null; // the teacher went on with a photo: the camera's message has been read
   hideMessage();
   cards = [];
   drawOverlay();
-  if (!scan || !scan.open) {
-    flash("not connected; try again in a moment");
-    return;
-  }
-  sendImage(bitmap, bitmap.width, bitmap.height);
+  photo = bitmap; // pump() sends it once connected and any frame in flight is answered
+  photoSends = PHOTO_SENDS;
+  if (!scan || !scan.open) flash("not connected yet: the photo is sent once connected");
 }
 
 // --- start ----------------------------------------------------------------------------------------
@@ -328,7 +350,7 @@ async function sendPhoto(file) {
 function onLinkStatus(status, detail) {
   const text = { connecting: "connecting…", open: "", retrying: "reconnecting…", stopped: detail, error: detail };
   dom.link.textContent = text[status] ?? "";
-  if (status !== "open") inFlight = false;
+  if (status !== "open") inFlight = photoInFlight = false;
 }
 
 async function start() {
@@ -356,6 +378,7 @@ dom.still.addEventListener("click", () => {
   // back to the live camera after a photo
   if (!dom.video.srcObject) return;
   source = "video";
+  photoSends = 0;
   dom.still.hidden = true;
   dom.video.hidden = false;
 });

@@ -12,6 +12,12 @@ each answer goes through the pipeline's two steps after the scan:
   any flag decisions with their events;
 * ``rules, pure core``: the engine's ``apply`` + ``decide`` alone, on a replica fed the same log.
 
+Then 40 quiet ticks, 15 s apart (what ``live.ticker`` does between answers), per session:
+
+* ``tick``: ``RuleEngine.tick``: the fingerprint, a look at the log for missed events, the
+  time-based rules, and storing any flag decisions with their events;
+* ``tick, pure core``: the replica's ``tick`` alone.
+
 Twice: a fresh class, and a class with a year of history (``--history`` earlier sessions, each
 with 8 questions answered by everyone, and two check-ins). The one-off cost of building the
 engine for a session (reading the class and the recent history, replaying the log) is printed
@@ -141,6 +147,8 @@ def run(history: int, questions_asked: int, seed: int) -> tuple[dict[str, list[f
                 "store.record": [],
                 "rules": [],
                 "rules, pure core": [],
+                "tick": [],
+                "tick, pure core": [],
             }
             flags = 0
             clock = now
@@ -176,6 +184,19 @@ def run(history: int, questions_asked: int, seed: int) -> tuple[dict[str, list[f
                 clock += 5
                 out = engine.handle(store.close_question(sid, now=clock), clock)
                 flags += sum(1 for e in out if e.type == "flag.raised")
+            for _ in range(40):
+                clock += 15
+                a = time.perf_counter()
+                out = engine.tick(sid, clock)
+                b = time.perf_counter()
+                flags += sum(1 for e in out if e.type == "flag.raised")
+                for e in store.events_since(sid, replica.seq):
+                    replica.apply(e)
+                c = time.perf_counter()
+                replica.tick(clock)
+                d = time.perf_counter()
+                times["tick"].append(b - a)
+                times["tick, pure core"].append(d - c)
             return times, build, flags
         finally:
             store.close()

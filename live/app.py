@@ -36,6 +36,7 @@ from live.scan import scan_socket
 from live.sessions import Sessions
 from live.settings import Settings
 from live.store import Store
+from live.ticker import Ticker
 from scanner import Deck, Detector
 
 __all__ = ["WEB_DIR", "Urls", "create_app", "open_store", "tokens_for"]
@@ -113,9 +114,14 @@ def create_app(settings: Settings | None = None, *, store: Store | None = None) 
         app.state.sessions = Sessions(st, bus)
         app.state.engine = RuleEngine(st)  # flags after every committed command
         app.state.sessions.after.append(app.state.engine.after)
+        # and every few seconds, so time-based rules fire in a quiet spell too
+        app.state.ticker = Ticker(
+            app.state.engine, bus, every=settings.rules_tick_s, clock=app.state.sessions.clock
+        )
         app.state.detector = Detector(Deck())  # one for the process: /ws/scan decodes with it
         try:
-            yield
+            async with app.state.ticker.running():
+                yield
         finally:
             await bus.stop()
             if own:

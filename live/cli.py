@@ -149,13 +149,13 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
 def cmd_roster_import(args: argparse.Namespace) -> int:
     from live.app import open_store
-    from live.roster import parse_roster
+    from live.imports import read_roster
     from live.store import import_roster
 
     settings = _settings(args)
     try:
-        text = Path(args.file).read_text(encoding="utf-8-sig")
-    except (OSError, UnicodeDecodeError) as exc:
+        raw = Path(args.file).read_bytes()
+    except OSError as exc:
         print(f"cannot read {args.file}: {exc}", file=sys.stderr)
         return 2
     store = open_store(settings)
@@ -166,7 +166,8 @@ def cmd_roster_import(args: argparse.Namespace) -> int:
             print(f"created class {cls['name']!r} (id {cls['id']})")
         taken = {s["card"] for s in store.list_students(cls["id"]) if s["card"] is not None}
         try:
-            sheet = parse_roster(text, taken=taken)
+            # CSV or XLSX (told apart by the zip signature), the same path as the API
+            sheet = read_roster(raw, taken=taken)
         except ValueError as exc:
             print(f"{args.file}: {exc}", file=sys.stderr)
             return 2
@@ -302,8 +303,11 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("roster", help="class rosters")
     rsub = p.add_subparsers(dest="roster_command", required=True)
-    r = rsub.add_parser("import", help="import a roster CSV into a class")
-    r.add_argument("file", help="CSV with a name (or first/last name) column; card, group optional")
+    r = rsub.add_parser("import", help="import a roster (CSV or XLSX) into a class")
+    r.add_argument(
+        "file",
+        help="CSV or XLSX with a name (or first/last name) column; card, group optional",
+    )
     r.add_argument("--class", dest="class_name", required=True, help="class name (created if new)")
     r.add_argument("--partial", action="store_true", help="import the good rows when some are bad")
     r.add_argument("--db")

@@ -2,9 +2,10 @@
 
 ``Engine`` is a fold over one session's committed events, its own ``flag.*`` events included:
 ``apply`` updates the metrics and the table of open flags, ``decide(now)`` evaluates the rules
-and says what to raise, update and resolve. The shell (``live.flags``) stores each decision as a
-flag row and an event, and applies that event back, so the engine's state after a restart is
-the replay of the log, and two processes sharing the store agree.
+and says what to raise, update and resolve; ``tick(now)`` decides with no new event, for the
+rules that read the clock. The shell (``live.flags``) stores each decision as a flag row and an
+event, and applies that event back, so the engine's state after a restart is the replay of the
+log, and two processes sharing the store agree.
 
 A flag is identified by rule, subject and evidence key (the question, for a misconception): the
 same misconception on a new question is a new flag. A check-in with a group resolves the open
@@ -366,6 +367,22 @@ class Engine:
                 )
             )
         return out
+
+    def tick(self, now: float) -> list[Decision]:
+        """What the passing of time alone changed by ``now``: the shell calls this in a quiet
+        spell, when no event has come to make it ``decide``.
+
+        With nothing applied since the last decision only the rules that read the clock
+        (``checkin-overdue``, ``low-response`` ...) are evaluated, on the subjects whose own
+        conditions may hold; whatever was applied and not yet decided on is decided as well. So
+        the result is ``decide(now)``'s, and equals a from-scratch evaluation at ``now`` (the
+        property tests hold it to that)."""
+        return self.decide(now)
+
+    @property
+    def ended(self) -> bool:
+        """Whether the log holds ``session.ended`` (nothing is raised after it)."""
+        return self._ended
 
     def _valid(self) -> set[tuple[str, int | None, int | None]]:
         if self._valid_subjects is None:

@@ -4,9 +4,13 @@ Formats (``FORMATS``: name -> ``Format`` with its media type and file extension)
 
 ``csv``        the scoresheet: one row per student (card, first name, last name, group, score
                percent, correct, answered, then the answer given to each question) under an
-               answer-key row, the shape Plickers users know.
+               answer-key row, the shape Plickers users know. Its group is ``Student.group``:
+               the group at the session for one session, the current group for a class over
+               dates or a question set (a row spans many sessions).
 ``long``       one row per response (session, date, question, skills, student, card, group,
-               answer, correct, first seen, last changed, changes, source).
+               answer, correct, first seen, last changed, changes, source). Its group is the
+               one the student was in at that response's session (``session_groups``: at the
+               session's start), so a later move never relabels past answers.
 ``xlsx``       sheets Scores (correct cells green, wrong red), Responses, Items, Groups, Skills,
                Flags and Check-ins; frozen header rows, fitted column widths.
 ``json``       the same data, documented in docs/export-json.md.
@@ -43,6 +47,7 @@ from live.report import (
     SkillPoint,
     group_skills,
     item_analysis,
+    session_groups,
     student_scores,
     student_skills,
 )
@@ -187,10 +192,13 @@ def _long_rows(data: ReportData, tz: tzinfo) -> Iterator[list[Any]]:
     students = {s.id: s for s in data.students}
     sessions = {s.id: s for s in data.sessions}
     days = {s.id: _day(s.started_at, tz) for s in data.sessions}
+    names = {g.id: g.name for g in data.groups}
+    group_at = session_groups(data.sessions, data.stays)
     iso = _Clock(tz).iso
     for r in data.responses:
         q = questions[r.asked_id]
         s = students.get(r.student_id)
+        gid = group_at.get((q.session_id, r.student_id))
         yield [
             q.session_id,
             days[q.session_id],
@@ -201,7 +209,7 @@ def _long_rows(data: ReportData, tz: tzinfo) -> Iterator[list[Any]]:
             r.student_id,
             s.name if s else "",
             r.card,
-            s.group if s else None,
+            None if gid is None else names.get(gid),
             r.answer,
             None if q.correct is None else ("TRUE" if r.answer == q.correct else "FALSE"),
             iso(r.first_at),
@@ -388,11 +396,15 @@ def _checkin_rows(data: ReportData, tz: tzinfo) -> list[list[Any]]:
 
 
 def scoresheet_csv(data: ReportData, *, tz: tzinfo = UTC) -> bytes:
+    """One row per student under the answer key. The Group column is ``Student.group``: the
+    group at the session for one session; for a class over dates (or a set), whose row spans
+    many sessions, the student's *current* group."""
     header, rows = _score_rows(data, tz, styled=False)
     return _csv([header, *rows])
 
 
 def long_csv(data: ReportData, *, tz: tzinfo = UTC) -> bytes:
+    """One row per response; its Group is the student's group at that response's session."""
     return _csv([LONG_HEADER, *_long_rows(data, tz)])
 
 
@@ -430,6 +442,9 @@ def _json_sections(data: ReportData, tz: tzinfo) -> Iterator[tuple[str, Any]]:
     """(key, value) pairs of the JSON document; list values may be iterators (streamed)."""
     scores = student_scores(data)
     keys = {q.asked_id: q.correct for q in data.questions}
+    session_of = {q.asked_id: q.session_id for q in data.questions}
+    names = {g.id: g.name for g in data.groups}
+    group_at = session_groups(data.sessions, data.stays)
     iso = _Clock(tz).iso
     yield "format", "cardcheck.export"
     yield "version", JSON_VERSION
@@ -479,6 +494,8 @@ def _json_sections(data: ReportData, tz: tzinfo) -> Iterator[tuple[str, Any]]:
             {
                 "asked_id": r.asked_id,
                 "student_id": r.student_id,
+                "group_id": (gid := group_at.get((session_of[r.asked_id], r.student_id))),
+                "group": None if gid is None else names.get(gid),
                 "answer": r.answer,
                 "correct": None if keys[r.asked_id] is None else r.answer == keys[r.asked_id],
                 "card": r.card,

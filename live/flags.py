@@ -12,6 +12,16 @@ caught up from the store when it missed events (another process committed them, 
 appended without hooks). A cheap fingerprint of the roster, the groups and the class's rule
 override is read per batch; when it changes (a student moved group, a goal changed, the rules
 were edited), the engine is rebuilt from the log.
+
+Decisions are stored only if the log has not moved since the engine read it: ``_store`` checks
+the session's seq inside the write transaction (``BEGIN IMMEDIATE`` holds every other writer
+off), and when another process got there first the engine is rebuilt from the log and decides
+again. So two processes sharing the store, running hooks or ticks at the same moment, never
+raise (or resolve) the same flag twice.
+
+``RuleEngine.tick`` is the same decision for one running session with no new event: time-based
+rules (a check-in overdue, a question open 20 s with a group silent) fire in a quiet spell when
+``live.ticker`` calls it every few seconds.
 """
 
 from __future__ import annotations
@@ -32,13 +42,12 @@ from live.events import (
     FlagUpdated,
     Payload,
     QuestionAsked,
-    SessionEnded,
 )
 from live.metrics import Context, Group, PastCheckin, PastSession, Question
 from live.rules import Rule, RulesError, load_rules
 from live.store import Store
 
-__all__ = ["HISTORY_SESSIONS", "TEACHER_ONLY", "RuleEngine", "load_context"]
+__all__ = ["HISTORY_SESSIONS", "TEACHER_ONLY", "TICK_HORIZON_S", "RuleEngine", "load_context"]
 
 log = logging.getLogger("cardcheck.rules")
 
@@ -49,6 +58,18 @@ TEACHER_ONLY = frozenset(
     {"flag.raised", "flag.updated", "flag.resolved", "checkin.started", "checkin.ended"}
 )
 """Event types this module and the check-ins append: never for the projector."""
+
+TICK_HORIZON_S = 12 * 3600.0
+"""Sessions started longer ago than this are not ticked: a lesson left running overnight would
+otherwise update its overdue flags every minute, for ever (its events still run the rules)."""
+
+_ATTEMPTS = 3
+"""Tries at storing one round of decisions while other processes keep moving the log."""
+
+
+class _Moved(Exception):
+    """The session's log moved on since the engine read it; its decisions may be stale."""
+
 
 _FINGERPRINT = """
 SELECT
@@ -160,6 +181,24 @@ class RuleEngine:
         self.keep = keep
         self._live: OrderedDict[int, _Live] = OrderedDict()
 
+    def running(self, now: float) -> list[int]:
+        """The running sessions a tick looks at: not ended, started within the horizon."""
+        rows = self.store.query(
+            "SELECT id FROM sessions WHERE ended_at IS NULL AND started_at >= ? ORDER BY id",
+            (now - TICK_HORIZON_S,),
+        )
+        return [int(r["id"]) for r in rows]
+
+    def tick(self, session_id: int, now: float) -> list[Event]:
+        """Decide for ``session_id`` at ``now`` with no new event (catching up from the log
+        first); the flag events appended, to publish. A failure is logged, never raised."""
+        try:
+            return self._session(session_id, (), now, tick=True)
+        except Exception:
+            log.exception("the rule engine failed to tick session %d; it rebuilds", session_id)
+            self._live.pop(session_id, None)
+            return []
+
     async def after(self, events: Sequence[Event], now: float) -> list[Event]:
         """The ``Sessions.after`` hook. A failure here is logged and never fails the command
         that committed ``events`` (an answer is recorded whatever the rules make of it)."""
@@ -221,26 +260,54 @@ class RuleEngine:
                 self._live.popitem(last=False)
         else:
             engine = live.engine
-            if batch and batch[0].seq > engine.seq + 1:
+            if not batch or batch[0].seq > engine.seq + 1:
                 engine.replay(self.store.events_since(session_id, engine.seq, limit=1_000_000))
             engine.replay(batch)
         self._live.move_to_end(session_id)
         return live
 
-    def _session(self, session_id: int, batch: Sequence[Event], now: float) -> list[Event]:
-        live = self._engine(session_id, batch)
-        decisions = live.engine.decide(now)
-        events = self._store(session_id, live.class_id, decisions, now) if decisions else []
-        live.engine.replay(events)
-        if any(isinstance(e.payload, SessionEnded) for e in batch):
-            self._live.pop(session_id, None)
-        return events
+    def _session(
+        self, session_id: int, batch: Sequence[Event], now: float, *, tick: bool = False
+    ) -> list[Event]:
+        for _ in range(_ATTEMPTS):
+            live = self._engine(session_id, batch)
+            decisions = live.engine.tick(now) if tick else live.engine.decide(now)
+            try:
+                events = (
+                    self._store(session_id, live.class_id, decisions, now, seq=live.engine.seq)
+                    if decisions
+                    else []
+                )
+            except _Moved:
+                # another process appended since the engine read the log (maybe the very flag
+                # decided here): decide again from the log as it is now. Not incrementally,
+                # since deciding consumed what had changed.
+                self._live.pop(session_id, None)
+                continue
+            live.engine.replay(events)
+            if live.engine.ended:
+                self._live.pop(session_id, None)
+            return events
+        log.warning("session %d: the log kept moving; the rules decide next time", session_id)
+        return []
 
     def _store(
-        self, session_id: int, class_id: int, decisions: Sequence[Decision], now: float
+        self,
+        session_id: int,
+        class_id: int,
+        decisions: Sequence[Decision],
+        now: float,
+        *,
+        seq: int | None = None,
     ) -> list[Event]:
+        """Store ``decisions`` as flag rows and events in one transaction; with ``seq``, only
+        if the session's log still ends at ``seq`` (``_Moved`` otherwise, nothing written)."""
         events: list[Event] = []
         with self.store.transaction() as db:
+            if seq is not None:
+                row = db.execute("SELECT seq FROM sessions WHERE id = ?", (session_id,)).fetchone()
+                if row is None or int(row[0]) != seq:
+                    raise _Moved(session_id)
             for d in decisions:
                 payload: Payload
                 if isinstance(d, Raise):

@@ -17,6 +17,14 @@ below that its sampling error (about ``1/sqrt(n)``) swamps it; and each choice's
 top and bottom ``TOP_FRACTION`` (27 %, Kelley's split) of students ranked by percent correct, only
 when each of those groups has at least ``MIN_GROUP`` students. Below either limit the number is
 None and the note says "n too small".
+
+Groups over time. Group membership is history (``group_members``: a row per stay), read into
+``ReportData.stays``. The group a student was *in at a session* (``session_groups``) is the
+group they were in when the session started; a student in no group then gets the first group
+they joined while the session ran (groups formed during a lesson). Responses are labelled with
+that group, so moving a student later never relabels their past answers. ``Student.group`` and
+``Group.students`` follow the same rule for a one-session report; for a class over dates or a
+question set (one row per student across many sessions) they are the *current* group and members.
 """
 
 from __future__ import annotations
@@ -46,6 +54,7 @@ __all__ = [
     "Response",
     "SessionInfo",
     "SkillPoint",
+    "Stay",
     "Student",
     "StudentScore",
     "group_skills",
@@ -53,6 +62,7 @@ __all__ = [
     "read_class",
     "read_session",
     "read_set",
+    "session_groups",
     "split_name",
     "student_scores",
     "student_skills",
@@ -87,6 +97,12 @@ class SessionInfo:
 
 @dataclass(frozen=True, slots=True)
 class Student:
+    """A student of the class(es) reported on.
+
+    ``group_id`` and ``group``: for a one-session report, the group the student was in at that
+    session (see ``session_groups``); for a class or a question set, the current group.
+    """
+
     id: int
     class_id: int
     name: str
@@ -136,7 +152,20 @@ class Response:
 
 
 @dataclass(frozen=True, slots=True)
+class Stay:
+    """One stay of a student in a group (a ``group_members`` row); ``left_at`` None while it lasts."""
+
+    class_id: int  # the group's class
+    group_id: int
+    student_id: int
+    joined_at: float
+    left_at: float | None
+
+
+@dataclass(frozen=True, slots=True)
 class Group:
+    """A group; ``students``: its members by the same rule as ``Student.group_id``."""
+
     id: int
     class_id: int
     name: str
@@ -198,6 +227,7 @@ class ReportData:
     flags: tuple[Flag, ...] = ()
     checkins: tuple[Checkin, ...] = ()
     filters: dict[str, Any] = field(default_factory=dict)
+    stays: tuple[Stay, ...] = ()  # every group stay of these classes' students, oldest first
 
     def session(self, session_id: int) -> SessionInfo:
         for s in self.sessions:
@@ -221,7 +251,8 @@ _SESSION_COLS = "s.id, s.class_id, c.name AS class_name, s.set_id, s.started_at,
 
 
 def read_session(store: Reader, session_id: int) -> ReportData:
-    """One session. ``NotFound`` for an unknown id."""
+    """One session, its students in the groups they were in at it. ``NotFound`` for an
+    unknown id."""
     rows = store.query(
         f"SELECT {_SESSION_COLS} FROM sessions s JOIN classes c ON c.id = s.class_id"
         " WHERE s.id = ?",
@@ -251,7 +282,11 @@ def read_class(
     end: date | None = None,
     tz: tzinfo,
 ) -> ReportData:
-    """A class's sessions that started between ``start`` and ``end`` (inclusive local days)."""
+    """A class's sessions that started between ``start`` and ``end`` (inclusive local days).
+
+    Its students carry their *current* group (one row per student spans every session), while
+    each response's group at its session is ``session_groups(data.sessions, data.stays)``.
+    """
     cls = store.query("SELECT id, name FROM classes WHERE id = ?", (class_id,))
     if not cls:
         raise NotFound(f"no class {class_id}")
@@ -337,6 +372,7 @@ def _read(
             )
         ]
     responders = {r.student_id for r in responses}
+    stays: list[Stay] = []
     students: list[Student] = []
     groups: list[Group] = []
     goals: list[Goal] = []
@@ -350,16 +386,24 @@ def _read(
             f" WHERE g.class_id IN ({cm}) ORDER BY g.class_id, g.id",
             classes,
         )
+        stays = [
+            Stay(**m)
+            for m in store.query(
+                "SELECT g.class_id, m.group_id, m.student_id, m.joined_at, m.left_at"
+                " FROM group_members m JOIN groups g ON g.id = m.group_id"
+                f" WHERE g.class_id IN ({cm}) ORDER BY m.id",
+                classes,
+            )
+        ]
+        if scope == "session":
+            member_of = {st: g for (_, st), g in session_groups(sessions, stays).items()}
+        else:
+            member_of = {m.student_id: m.group_id for m in stays if m.left_at is None}
         members: dict[int, list[int]] = defaultdict(list)
-        current: dict[int, int] = {}
-        for m in store.query(
-            "SELECT m.group_id, m.student_id FROM group_members m JOIN groups g"
-            f" ON g.id = m.group_id WHERE g.class_id IN ({cm}) AND m.left_at IS NULL"
-            " ORDER BY m.id",
-            classes,
-        ):
-            members[m["group_id"]].append(m["student_id"])
-            current[m["student_id"]] = m["group_id"]
+        for m in stays:
+            mine = members[m.group_id]
+            if member_of.get(m.student_id) == m.group_id and m.student_id not in mine:
+                mine.append(m.student_id)
         groups = [
             Group(**{**g, "archived": bool(g["archived"]), "students": tuple(members[g["id"]])})
             for g in group_rows
@@ -372,7 +416,7 @@ def _read(
         ):
             if not s["active"] and s["id"] not in responders:
                 continue
-            gid = current.get(s["id"])
+            gid = member_of.get(s["id"])
             students.append(
                 Student(
                     id=s["id"],
@@ -431,7 +475,41 @@ def _read(
         flags=tuple(flags),
         checkins=tuple(checkins),
         filters=filters,
+        stays=tuple(stays),
     )
+
+
+# -- groups over time (pure) ---------------------------------------------------------------
+
+
+def session_groups(
+    sessions: Iterable[SessionInfo], stays: Iterable[Stay]
+) -> dict[tuple[int, int], int]:
+    """``(session id, student id) -> group id``: the group each student of the session's class
+    was in when it started, or else the first group they joined before it ended (or at all, while
+    it runs). A student in no group at that session has no entry.
+
+    A stay counts at the start when ``joined_at <= started_at < left_at``: a student moved at
+    the very second the session started is in the new group.
+    """
+    by_class: dict[int, dict[int, list[Stay]]] = defaultdict(lambda: defaultdict(list))
+    for m in stays:
+        by_class[m.class_id][m.student_id].append(m)
+    out: dict[tuple[int, int], int] = {}
+    for s in sessions:
+        start, end = s.started_at, s.ended_at
+        for student, mine in by_class.get(s.class_id, {}).items():
+            now = [
+                m for m in mine if m.joined_at <= start and (m.left_at is None or m.left_at > start)
+            ]
+            if now:
+                # one stay at a time by the schema's unique index; the latest if history overlaps
+                out[(s.id, student)] = max(now, key=lambda m: m.joined_at).group_id
+                continue
+            later = [m for m in mine if m.joined_at > start and (end is None or m.joined_at <= end)]
+            if later:
+                out[(s.id, student)] = min(later, key=lambda m: m.joined_at).group_id
+    return out
 
 
 # -- scores (pure) -------------------------------------------------------------------------
@@ -660,7 +738,8 @@ def student_skills(data: ReportData) -> list[SkillPoint]:
 
 
 def group_skills(data: ReportData) -> list[SkillPoint]:
-    """Accuracy by skill, per group (its current members) and session, in time order."""
+    """Accuracy by skill, per group and session, in time order; a student counts for their
+    ``Student.group_id`` (the group at the session for one session, else the current group)."""
     return _skill_points(
         data, {s.id: (s.group_id,) for s in data.students if s.group_id is not None}
     )

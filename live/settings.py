@@ -58,6 +58,7 @@ class Settings:
     max_frame_pixels: int = 4096 * 4096
     public_url: str | None = None  # what printed URLs start with, when behind a proxy
     allowed_origins: tuple[str, ...] = ()  # extra Origins allowed on WebSocket handshakes
+    rules_tick_s: float = 15.0  # time-based rules re-evaluated this often; 0 turns it off
 
     @property
     def db_path(self) -> Path:
@@ -96,6 +97,7 @@ class Settings:
 _BOOLS = {"https", "demo"}
 _INTS = {"port", "max_body_bytes", "max_frame_bytes", "max_frame_pixels"}
 _PATHS = {"data_dir", "db", "certfile", "keyfile"}
+_SECONDS = {"rules_tick_s"}
 
 
 def _parse(name: str, raw: str) -> Any:
@@ -118,6 +120,11 @@ def _coerce(name: str, value: Any) -> Any:
         return int(value)
     if name in _PATHS:
         return Path(value).expanduser()
+    if name in _SECONDS:
+        seconds = float(value)
+        if not 0 <= seconds < float("inf"):  # also refuses nan
+            raise ValueError(f"{name} must be a number of seconds, 0 or more")
+        return seconds
     if name == "allowed_origins":
         return tuple(value)
     return value

@@ -107,7 +107,13 @@ class Run:
         return self.decide(at)
 
     def decide(self, at: float) -> list[Decision]:
-        decisions = self.engine.decide(at)
+        return self._keep(self.engine.decide(at), at)
+
+    def tick(self, at: float) -> list[Decision]:
+        """No event, only time passing to ``at``: what the shell's ticker does."""
+        return self._keep(self.engine.tick(at), at)
+
+    def _keep(self, decisions: list[Decision], at: float) -> list[Decision]:
         for d in decisions:
             self.decisions.append((at, d))
             if isinstance(d, Raise):

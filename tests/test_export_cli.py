@@ -90,3 +90,44 @@ def test_export_errors_are_messages_not_tracebacks(
     )
     with pytest.raises(SystemExit):
         main(["export", "--session", "1", "--format", "pdf", "--out", out])
+
+
+# -- roster import reads XLSX as well as CSV (the same live.imports.read_roster as the API) ----
+
+
+def test_roster_import_reads_an_xlsx_workbook(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import openpyxl
+
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    assert ws is not None
+    for row in (["First name", "Last name", "Card", "Group"], ["Ada", "Lovelace", 3, "Blue"]):
+        ws.append(row)
+    ws.append(["Zoë", "O'Brien, Jr.", None, "Red"])
+    roster = tmp_path / "roster.xlsx"
+    wb.save(roster)
+    wb.close()
+    db = str(tmp_path / "roster.sqlite3")
+    assert main(["roster", "import", str(roster), "--class", "7B", "--db", db]) == 0
+    assert "imported 2 student(s) into '7B' (2 in groups, 0 rejected)" in capsys.readouterr().out
+    store = Store(db)
+    try:
+        cls = store.find_class("7B")
+        assert cls is not None
+        got = {s["name"]: s["card"] for s in store.list_students(cls["id"])}
+        assert got == {"Ada Lovelace": 3, "Zoë O'Brien, Jr.": 1}
+        assert {g["name"] for g in store.list_groups(cls["id"])} == {"Blue", "Red"}
+    finally:
+        store.close()
+
+
+def test_roster_import_of_a_broken_xlsx_is_a_message(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    roster = tmp_path / "broken.xlsx"
+    roster.write_bytes(b"PK\x03\x04 not really a workbook")
+    db = str(tmp_path / "roster.sqlite3")
+    assert main(["roster", "import", str(roster), "--class", "7B", "--db", db]) == 2
+    assert "not a readable XLSX file" in capsys.readouterr().err

@@ -92,7 +92,7 @@ def play(steps: list[tuple[Any, ...]], check: Any = None) -> Run:
                 visiting.add(group)
         elif kind == "wait":
             now += step[1]
-            run.decide(now)
+            run.tick(now)  # time passes with no event: what the shell's ticker does
         else:
             continue
         if check is not None:
@@ -201,6 +201,25 @@ def test_the_incremental_engine_equals_a_replay_of_the_same_history(
         m = run.engine.metrics.measure("accuracy", key, window="session", now=now)
         assert m.value == (right / len(scored) if scored else None)
         assert m.count == len(scored)
+
+
+@QUICK
+@given(actions, st.integers(0, 3600))
+def test_a_tick_equals_a_fresh_evaluation_at_its_time(
+    steps: list[tuple[Any, ...]], quiet: int
+) -> None:
+    """After any history and ``quiet`` seconds with no event, a tick decides what a fresh
+    engine fed the whole log decides at that time; once its flags are logged, a replay agrees
+    with the ticked engine and ticking again changes nothing."""
+    run = play(steps)
+    later = run.log[-1].at + quiet
+    fresh = Engine(run.context, RULES, session_id=1).replay(run.log)
+    assert run.tick(later) == fresh.decide(later)
+    again = Engine(run.context, RULES, session_id=1).replay(run.log)
+    assert again.open == run.engine.open
+    assert again.snoozed == run.engine.snoozed
+    assert again.outcomes(later) == run.engine.outcomes(later)
+    assert run.engine.tick(later) == [] == again.tick(later)
 
 
 def test_a_replayed_log_reraises_nothing() -> None:

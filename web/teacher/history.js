@@ -5,7 +5,11 @@ import { apiPaths, attempt, when } from "./ui.js";
 
 const rows = document.getElementById("history-rows");
 
-const EXPORTS = [["csv", "CSV"], ["xlsx", "Excel"], ["json", "JSON"], ["canvas", "Canvas"], ["oneroster", "OneRoster"]];
+// [format, link text]: "csv" is the scoresheet (a row per student), "long" a row per response
+const EXPORTS = [
+  ["csv", "Scoresheet CSV"], ["long", "Responses CSV"], ["xlsx", "Excel"], ["json", "JSON"],
+  ["canvas", "Canvas"], ["oneroster", "OneRoster"],
+];
 
 /** Called when the tab opens. */
 export async function show() {

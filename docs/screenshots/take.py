@@ -46,7 +46,12 @@ def main() -> None:
             ]
             with sync_playwright() as p:
                 browser = p.chromium.launch(executable_path=CHROMIUM, args=args)
-                for page_name, url in tokens.items():
+                for page_name in ("scanner", "projector", "teacher"):
+                    url = tokens[page_name]
+                    if page_name == "teacher":
+                        # the console after the question closes: the rule engine has flagged
+                        # the group that shares a misconception
+                        server.api("POST", f"/sessions/{tokens['session']}/close")
                     for size_name, (w, h) in SIZES.items():
                         shoot(
                             browser,
@@ -61,10 +66,10 @@ def main() -> None:
 
 
 def stage(server: Server, video: Path) -> dict[str, str]:
-    """The demo class mid-question: most have answered, Blue mostly chose 2/5."""
+    """The demo class mid-question: most have answered, Blue mostly chose 2/5. Returns the
+pages' URLs and the session id (under "session")."""
     from test_browser_pages import TOKEN
 
-    server.api("POST", "/classes", {"name": "placeholder"})  # ensure the API is up
     classes = {c["name"]: c for c in server.api("GET", "/classes")}
     cls = next(c for n, c in classes.items() if n.startswith("Demo"))
     students = server.api("GET", f"/classes/{cls['id']}/students")
@@ -94,6 +99,7 @@ def stage(server: Server, video: Path) -> dict[str, str]:
         "teacher": f"/teacher/?token={TOKEN}",
         "projector": f"/projector/?session={sid}&token={ptoken}",
         "scanner": f"/scan/?session={sid}&token={TOKEN}",
+        "session": str(sid),
     }
 
 

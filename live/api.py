@@ -23,7 +23,7 @@ from live.errors import BadRequest, MethodNotAllowed, NotFound, PayloadTooLarge
 from live.imports import read_roster
 from live.store import import_roster
 
-__all__ = ["ENDPOINTS", "Call", "Endpoint", "routes"]
+__all__ = ["ENDPOINTS", "Call", "Endpoint", "routes", "rows_rejected"]
 
 MAX_ID = 2**53
 
@@ -237,18 +237,16 @@ async def import_roster_csv(call: Call) -> Any:
         raise BadRequest(str(exc)) from None
     rejected = [{"line": line, "reason": reason} for line, reason in sheet.rejected]
     if rejected and call.query("partial") != "1":
-        return JSONResponse(
-            {
-                "error": {
-                    "code": "rows_rejected",
-                    "message": f"{len(rejected)} row(s) rejected; nothing was imported",
-                },
-                "rejected": rejected,
-            },
-            status_code=422,
-        )
+        return rows_rejected(rejected)
     counts = import_roster(call.store, class_id, sheet.rows, now=now())
     return {**counts, "rejected": rejected}
+
+
+def rows_rejected(rejected: list[dict[str, Any]]) -> JSONResponse:
+    """An import refused whole: the one error shape, plus each rejected row and why (422)."""
+    message = f"{len(rejected)} row(s) rejected; nothing was imported"
+    body = {"error": {"code": "rows_rejected", "message": message}, "rejected": rejected}
+    return JSONResponse(body, status_code=422)
 
 
 # -- groups ------------------------------------------------------------------------------

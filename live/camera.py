@@ -70,14 +70,7 @@ def camera_frames(index: int) -> Iterator[bytes]:
     capture = cv2.VideoCapture(index)
     if not capture.isOpened():
         raise ValueError(f"cannot open camera {index}")
-    try:
-        while True:
-            ok, frame = capture.read()
-            if not ok:
-                return
-            yield _jpeg(frame)
-    finally:
-        capture.release()
+    yield from _captured(capture)
 
 
 def file_frames(path: str | Path) -> Iterator[bytes]:
@@ -100,6 +93,11 @@ def file_frames(path: str | Path) -> Iterator[bytes]:
     capture = cv2.VideoCapture(str(p))
     if not capture.isOpened():
         raise ValueError(f"cannot read {p} as a video")
+    yield from _captured(capture)
+
+
+def _captured(capture: Any) -> Iterator[bytes]:
+    """An opened ``cv2.VideoCapture``'s frames as JPEG until it stops; releases it."""
     try:
         while True:
             ok, frame = capture.read()

@@ -18,9 +18,9 @@ from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from starlette.concurrency import run_in_threadpool
-from starlette.responses import JSONResponse, Response
+from starlette.responses import Response
 
-from live.api import Call, endpoint
+from live.api import Call, endpoint, rows_rejected
 from live.errors import BadRequest
 from live.export import FORMATS, export, file_name
 from live.imports import import_question_set, parse_question_set, rejected_json
@@ -184,16 +184,7 @@ async def import_set(call: Call) -> Any:
         raise BadRequest(str(exc)) from None
     rejected = rejected_json(sheet.rejected)
     if rejected and call.query("partial") != "1":
-        return JSONResponse(
-            {
-                "error": {
-                    "code": "rows_rejected",
-                    "message": f"{len(rejected)} row(s) rejected; nothing was imported",
-                },
-                "rejected": rejected,
-            },
-            status_code=422,
-        )
+        return rows_rejected(rejected)
     if not sheet.rows:
         raise BadRequest("the file has no questions", code="rows_rejected")
     set_id = import_question_set(call.store, name, sheet.rows, now=time.time())

@@ -16,6 +16,7 @@ from urllib.parse import quote
 
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
+from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Mount, Route, WebSocketRoute
@@ -30,6 +31,7 @@ from live.errors import CardcheckError, error_body
 from live.export_api import __all__ as _export_api  # noqa: F401  registers its endpoints
 from live.feed import live_socket
 from live.flags import RuleEngine
+from live.headers import SecurityHeaders
 from live.openapi import openapi
 from live.pages_api import __all__ as _pages_api  # noqa: F401  registers its endpoints
 from live.scan import scan_socket
@@ -139,7 +141,12 @@ def create_app(settings: Settings | None = None, *, store: Store | None = None) 
     ]
     routes.append(Mount("/", StaticFiles(directory=WEB_DIR, html=True), name="web"))
     handlers: dict[Any, Any] = {Exception: _error, HTTPException: _error, CardcheckError: _error}
-    return Starlette(routes=routes, lifespan=lifespan, exception_handlers=handlers)
+    return Starlette(
+        routes=routes,
+        lifespan=lifespan,
+        exception_handlers=handlers,
+        middleware=[Middleware(SecurityHeaders)],
+    )
 
 
 async def _unknown_api(request: Request) -> Response:

@@ -340,3 +340,14 @@ def test_a_question_can_carry_an_image(
     assert_error(client.put(f"/api/questions/{qid}/image", content=png + b"0" * 1_000_000), 413)
     assert client.delete(f"/api/questions/{qid}/image").status_code == 204
     assert_error(client.get(f"/api/questions/{qid}/image"), 404)
+
+
+def test_pages_and_the_api_send_security_headers(client: TestClient) -> None:
+    """The token is in the pages' URLs: no referrer, no framing, nothing from elsewhere."""
+    for path in ("/", "/teacher/", "/api/classes", "/api/nothing"):
+        r = client.get(path)
+        assert r.headers["referrer-policy"] == "no-referrer", path
+        assert r.headers["x-frame-options"] == "DENY"
+        assert r.headers["x-content-type-options"] == "nosniff"
+        policy = r.headers["content-security-policy"]
+        assert "default-src 'self'" in policy and "frame-ancestors 'none'" in policy

@@ -206,3 +206,6 @@ dom.addChoice.addEventListener("click", () => {
 dom.cancel.addEventListener("click", resetForm);
 dom.setForm.addEventListener("submit", saveSet);
 dom.setCancel.addEventListener("click", resetSet);
+
+// The form is ready before the library loads, so nothing typed early is wiped by a late reset.
+resetForm();

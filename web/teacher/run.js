@@ -171,9 +171,11 @@ function renderControls() {
   const rest = [...library.keys()].filter((id) => !order.includes(id));
   const options = [...order, ...rest].filter((id) => library.has(id)).map((id) => el("option",
     { value: id, text: `${askedIds.has(id) ? "✓ " : ""}${library.get(id).prompt.slice(0, 60)}` }));
-  const picked = dom.askPick.value;
+  // the teacher's own pick stands until it is asked; otherwise the picker offers what comes next
+  const picked = dom.askPick.dataset.picked ? dom.askPick.value : null;
   dom.askPick.replaceChildren(...options);
   if (picked) dom.askPick.value = picked;
+  else if (next !== null) dom.askPick.value = String(next);
 }
 
 function renderGroups() {
@@ -246,7 +248,9 @@ dom.next.addEventListener("click", () => {
   const id = state && nextQuestion(state);
   if (id !== null) command("ask", { question_id: id });
 });
+dom.askPick.addEventListener("change", () => { dom.askPick.dataset.picked = "1"; });
 dom.ask.addEventListener("click", () => {
+  delete dom.askPick.dataset.picked;
   if (dom.askPick.value) command("ask", { question_id: Number(dom.askPick.value) });
 });
 dom.close.addEventListener("click", () => command("close"));

@@ -140,8 +140,10 @@ class ScanClient:
     answered: int = 0
     dropped: int = 0
     errors: int = 0
+    lost: int = 0
     confirmed: dict[int, str] = field(default_factory=dict)
     _last_seen: str = ""
+    _pending: bytes | None = None
     _done: bool = False
 
     @property
@@ -193,22 +195,33 @@ class ScanClient:
                 await asyncio.sleep(backoff)
                 backoff = min(backoff * 2, 5.0)
         self.log(
-            f"done: {self.sent} frames sent, {self.answered} answered, {self.dropped} dropped; "
+            f"done: {self.sent} frames sent, {self.answered} answered, {self.dropped} dropped"
+            + (f", {self.lost} lost in outages; " if self.lost else "; ")
             + (", ".join(f"card {c} {a}" for c, a in sorted(self.confirmed.items())) or "no cards")
         )
         return 0
 
     async def _session(self, ws: ClientConnection) -> None:
+        # frames sent on an earlier connection and never answered will not be: write them off,
+        # or the wait for the last answer below would always time out after an outage
+        self.lost = self.sent - self.answered - self.dropped - self.errors
         receiver = asyncio.create_task(self._receive(ws))
         try:
             period = 1.0 / self.fps
             due = time.monotonic()
             while True:
-                # a camera blocks for its next frame: wait for it off the event loop
-                frame = await asyncio.to_thread(next, self.frames, None)
-                if frame is None or receiver.done():
+                # a camera blocks for its next frame: wait for it off the event loop. A frame a
+                # lost connection did not send goes first on the next one.
+                frame, self._pending = self._pending, None
+                if frame is None:
+                    frame = await asyncio.to_thread(next, self.frames, None)
+                if frame is None:
+                    break
+                self._pending = frame
+                if receiver.done():
                     break
                 await ws.send(frame)
+                self._pending = None
                 self.sent += 1
                 due += period
                 await asyncio.sleep(max(0.0, due - time.monotonic()))
@@ -224,7 +237,7 @@ class ScanClient:
 
     async def _caught_up(self) -> None:
         sent = self.sent
-        while self.answered + self.dropped + self.errors < sent:
+        while self.answered + self.dropped + self.errors + self.lost < sent:
             await asyncio.sleep(0.02)
 
     async def _receive(self, ws: ClientConnection) -> None:

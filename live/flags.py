@@ -17,7 +17,9 @@ Decisions are stored only if the log has not moved since the engine read it: ``_
 the session's seq inside the write transaction (``BEGIN IMMEDIATE`` holds every other writer
 off), and when another process got there first the engine is rebuilt from the log and decides
 again. So two processes sharing the store, running hooks or ticks at the same moment, never
-raise (or resolve) the same flag twice.
+raise (or resolve) the same flag twice. ``RuleEngine.dismiss`` reads the flag row inside its
+write transaction for the same reason: of two teachers dismissing one flag at once, one appends
+``flag.resolved`` and the other gets a ``Conflict``.
 
 ``RuleEngine.tick`` is the same decision for one running session with no new event: time-based
 rules (a check-in overdue, a question open 20 s with a group silent) fire in a quiet spell when
@@ -28,6 +30,7 @@ from __future__ import annotations
 
 import json
 import logging
+import sqlite3
 from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -302,71 +305,95 @@ class RuleEngine:
     ) -> list[Event]:
         """Store ``decisions`` as flag rows and events in one transaction; with ``seq``, only
         if the session's log still ends at ``seq`` (``_Moved`` otherwise, nothing written)."""
-        events: list[Event] = []
         with self.store.transaction() as db:
             if seq is not None:
                 row = db.execute("SELECT seq FROM sessions WHERE id = ?", (session_id,)).fetchone()
                 if row is None or int(row[0]) != seq:
                     raise _Moved(session_id)
-            for d in decisions:
-                payload: Payload
-                if isinstance(d, Raise):
-                    cur = db.execute(
-                        "INSERT INTO flags(session_id, class_id, group_id, student_id, rule,"
-                        " severity, message, evidence, raised_at, updated_at)"
-                        " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                        (
-                            session_id,
-                            class_id,
-                            d.ident.group,
-                            d.ident.student,
-                            d.ident.rule,
-                            d.severity,
-                            d.message,
-                            json.dumps(d.evidence),
-                            now,
-                            now,
-                        ),
-                    )
-                    payload = FlagRaised(
-                        int(cur.lastrowid or 0),
-                        d.ident.rule,
-                        d.scope,
+            return self._write(db, session_id, class_id, decisions, now)
+
+    def _write(
+        self,
+        db: sqlite3.Connection,
+        session_id: int,
+        class_id: int,
+        decisions: Sequence[Decision],
+        now: float,
+    ) -> list[Event]:
+        """Write ``decisions`` in the open transaction ``db``; the events appended."""
+        events: list[Event] = []
+        for d in decisions:
+            payload: Payload
+            if isinstance(d, Raise):
+                cur = db.execute(
+                    "INSERT INTO flags(session_id, class_id, group_id, student_id, rule,"
+                    " severity, message, evidence, raised_at, updated_at)"
+                    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    (
+                        session_id,
+                        class_id,
                         d.ident.group,
                         d.ident.student,
+                        d.ident.rule,
                         d.severity,
                         d.message,
-                        d.evidence,
-                    )
-                elif isinstance(d, Update):
-                    db.execute(
-                        "UPDATE flags SET severity = ?, message = ?, evidence = ?, updated_at = ?"
-                        " WHERE id = ?",
-                        (d.severity, d.message, json.dumps(d.evidence), now, d.flag),
-                    )
-                    payload = FlagUpdated(d.flag, d.severity, d.message, d.evidence)
-                else:
-                    db.execute(
-                        "UPDATE flags SET resolved_at = ?, resolution = ?, updated_at = ?"
-                        " WHERE id = ? AND resolved_at IS NULL",
-                        (now, d.reason, now, d.flag),
-                    )
-                    payload = FlagResolved(d.flag, d.reason)
-                events.append(self.store.append(db, session_id, payload, now))
+                        json.dumps(d.evidence),
+                        now,
+                        now,
+                    ),
+                )
+                payload = FlagRaised(
+                    int(cur.lastrowid or 0),
+                    d.ident.rule,
+                    d.scope,
+                    d.ident.group,
+                    d.ident.student,
+                    d.severity,
+                    d.message,
+                    d.evidence,
+                )
+            elif isinstance(d, Update):
+                db.execute(
+                    "UPDATE flags SET severity = ?, message = ?, evidence = ?, updated_at = ?"
+                    " WHERE id = ?",
+                    (d.severity, d.message, json.dumps(d.evidence), now, d.flag),
+                )
+                payload = FlagUpdated(d.flag, d.severity, d.message, d.evidence)
+            else:
+                db.execute(
+                    "UPDATE flags SET resolved_at = ?, resolution = ?, updated_at = ?"
+                    " WHERE id = ? AND resolved_at IS NULL",
+                    (now, d.reason, now, d.flag),
+                )
+                payload = FlagResolved(d.flag, d.reason)
+            events.append(self.store.append(db, session_id, payload, now))
         return events
 
     def dismiss(self, session_id: int, flag_id: int, now: float) -> list[Event]:
-        """Resolve open flag ``flag_id`` as dismissed; ``NotFound`` or ``Conflict`` otherwise."""
-        rows = self.store.query(
-            "SELECT id, class_id, resolved_at FROM flags WHERE id = ? AND session_id = ?",
-            (flag_id, session_id),
-        )
-        if not rows:
-            raise NotFound(f"no flag {flag_id} in session {session_id}")
-        if rows[0]["resolved_at"] is not None:
-            raise Conflict(f"flag {flag_id} is already resolved", code="flag_resolved")
+        """Resolve open flag ``flag_id`` as dismissed; the one ``flag.resolved`` event.
+
+        Raises ``NotFound`` (no such flag in the session) or ``Conflict`` with code
+        ``flag_resolved`` (it is resolved already). The check runs inside the write
+        transaction, so of two processes dismissing the same flag at once exactly one appends
+        the event and the other gets the ``Conflict`` (a 409 on the endpoint)."""
         live = self._engine(session_id, ())
+        # the engine's view may be stale (another process may resolve the flag before the
+        # transaction starts): whether it is open is decided by the flag row, read under the lock
         decision = live.engine.dismiss(flag_id) or Resolve(flag_id, "dismissed")
-        events = self._store(session_id, rows[0]["class_id"], [decision], now)
-        live.engine.replay(events)
+        with self.store.transaction() as db:
+            row = db.execute(
+                "SELECT class_id, resolved_at FROM flags WHERE id = ? AND session_id = ?",
+                (flag_id, session_id),
+            ).fetchone()
+            if row is None:
+                raise NotFound(f"no flag {flag_id} in session {session_id}")
+            if row["resolved_at"] is not None:
+                raise Conflict(f"flag {flag_id} is already resolved", code="flag_resolved")
+            events = self._write(db, session_id, int(row["class_id"]), [decision], now)
+        if events[0].seq != live.engine.seq + 1:
+            # another process appended since the engine caught up: replaying the dismissal
+            # alone would skip those events, so rebuild from the log next time instead
+            self._live.pop(session_id, None)
+        else:
+            live.engine.replay(events)
         return events

@@ -2,8 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
+import pytest
+
+from live.errors import Conflict
+from live.events import Event
 from live.flags import RuleEngine
 from live.store import Store
 
@@ -107,3 +113,56 @@ def test_a_checkin_resolves_and_ending_the_session_clears_everything(store: Stor
     assert store.get_group(d["blue"])["goal"] == "Common denominators"
     engine.handle(store.end_session(sid, now=100), 100)
     assert not store.flags(session_id=sid, open_only=True)
+
+
+class _RacingStore(Store):
+    """A second process's connection to the same file: right after it first reads the session's
+    log, the other process (``race``) commits."""
+
+    def __init__(self, path: Path, race: Callable[[], object]) -> None:
+        super().__init__(path)
+        self.race: Callable[[], object] | None = race
+
+    def events_since(self, session_id: int, since: int, *, limit: int = 10_000) -> list[Event]:
+        out = super().events_since(session_id, since, limit=limit)
+        race, self.race = self.race, None
+        if race is not None:
+            race()
+        return out
+
+
+def test_two_processes_dismissing_one_flag_append_one_resolved_event(tmp_path: Path) -> None:
+    """The loser saw the flag open, but the winner resolved it first: a Conflict, no event."""
+    path = tmp_path / "shared.sqlite3"
+    first = Store(path)
+    d = _class(first)
+    sid = d["session"]
+    one = RuleEngine(first)
+    _misconception(first, one, d)
+    (flag,) = [
+        r["id"]
+        for r in first.flags(session_id=sid, open_only=True)
+        if r["rule"] == "shared-misconception"
+    ]
+    won: list[Event] = []
+    second = _RacingStore(path, lambda: won.extend(one.dismiss(sid, flag, 10)))
+    try:
+        other = RuleEngine(second)
+        with pytest.raises(Conflict) as lost:
+            other.dismiss(sid, flag, 11)
+        assert lost.value.code == "flag_resolved"
+        assert flag not in other.engine(sid).by_id  # it still catches up from the log
+    finally:
+        second.close()
+    try:
+        resolved = [
+            e
+            for e in first.events_since(sid, 0)
+            if e.type == "flag.resolved" and e.payload.flag == flag  # type: ignore[attr-defined]
+        ]
+        assert [e.seq for e in resolved] == [e.seq for e in won]
+        assert len(resolved) == 1 and resolved[0].payload.reason == "dismissed"  # type: ignore[attr-defined]
+        (row,) = [r for r in first.flags(session_id=sid) if r["id"] == flag]
+        assert row["resolution"] == "dismissed" and row["resolved_at"] == 10
+    finally:
+        first.close()

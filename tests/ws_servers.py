@@ -49,10 +49,15 @@ def _stop(proc: subprocess.Popen[Any]) -> None:
 
 @contextlib.contextmanager
 def serve(
-    db: Path, *, redis: str | None = None, prefix: str = "cardcheck", log: Path | None = None
+    db: Path,
+    *,
+    redis: str | None = None,
+    prefix: str = "cardcheck",
+    log: Path | None = None,
+    port: int | None = None,
 ) -> Iterator[str]:
-    """``cardcheck serve`` on a free port; yields its base URL."""
-    port = free_port()
+    """``cardcheck serve`` on ``port`` (a free one by default); yields its base URL."""
+    port = port or free_port()
     args = [sys.executable, "-m", "live.cli", "serve", "--port", str(port), "--db", str(db),
             "--token", TEACHER, "--data-dir", str(db.parent)]  # fmt: skip
     if redis:

@@ -6,8 +6,9 @@ raised flag an id and applies the flag events back, so the engine's log is a rea
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from live.engine import Decision, Engine, Raise, Resolve, Update
@@ -27,6 +28,7 @@ from live.events import (
 )
 from live.metrics import Context, Group, PastCheckin, PastSession, Question
 from live.rules import Rule, load_rules
+from live.store import Store
 
 QUESTIONS = {
     1: Question(1, "A", ("5/6", "2/5", "1/5", "2/6"), ("fraction-addition",)),
@@ -207,3 +209,19 @@ class Run:
 
     def open_flags(self) -> list[Flag]:
         return [f for f in self.flags.values() if f.resolved is None]
+
+
+class RacingStore(Store):
+    """A second process's connection to the same file: right after it first reads the session's
+    log, the other process (``race``) commits."""
+
+    def __init__(self, path: Path, race: Callable[[], object]) -> None:
+        super().__init__(path)
+        self.race: Callable[[], object] | None = race
+
+    def events_since(self, session_id: int, since: int, *, limit: int = 10_000) -> list[Event]:
+        out = super().events_since(session_id, since, limit=limit)
+        race, self.race = self.race, None
+        if race is not None:
+            race()
+        return out

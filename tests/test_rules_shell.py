@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -12,6 +11,7 @@ from live.errors import Conflict
 from live.events import Event
 from live.flags import RuleEngine
 from live.store import Store
+from tests.rules_support import RacingStore
 
 
 def _class(store: Store) -> dict[str, Any]:
@@ -115,22 +115,6 @@ def test_a_checkin_resolves_and_ending_the_session_clears_everything(store: Stor
     assert not store.flags(session_id=sid, open_only=True)
 
 
-class _RacingStore(Store):
-    """A second process's connection to the same file: right after it first reads the session's
-    log, the other process (``race``) commits."""
-
-    def __init__(self, path: Path, race: Callable[[], object]) -> None:
-        super().__init__(path)
-        self.race: Callable[[], object] | None = race
-
-    def events_since(self, session_id: int, since: int, *, limit: int = 10_000) -> list[Event]:
-        out = super().events_since(session_id, since, limit=limit)
-        race, self.race = self.race, None
-        if race is not None:
-            race()
-        return out
-
-
 def test_two_processes_dismissing_one_flag_append_one_resolved_event(tmp_path: Path) -> None:
     """The loser saw the flag open, but the winner resolved it first: a Conflict, no event."""
     path = tmp_path / "shared.sqlite3"
@@ -145,7 +129,7 @@ def test_two_processes_dismissing_one_flag_append_one_resolved_event(tmp_path: P
         if r["rule"] == "shared-misconception"
     ]
     won: list[Event] = []
-    second = _RacingStore(path, lambda: won.extend(one.dismiss(sid, flag, 10)))
+    second = RacingStore(path, lambda: won.extend(one.dismiss(sid, flag, 10)))
     try:
         other = RuleEngine(second)
         with pytest.raises(Conflict) as lost:

@@ -22,6 +22,7 @@ from live.flags import TICK_HORIZON_S, RuleEngine
 from live.settings import Settings
 from live.store import Store
 from live.ticker import Ticker
+from tests.rules_support import RacingStore
 
 MIN = 60.0
 HALF_RIGHT = {1: "A", 2: "A", 3: "C", 4: "C"}  # Blue, at 50%
@@ -220,22 +221,6 @@ def test_only_running_recent_sessions_are_ticked(store: Store) -> None:
     assert engine.running(20 * MIN) == []
 
 
-class _RacingStore(Store):
-    """A second process's connection to the same file: right after it reads the session's log,
-    the other process (``race``) commits."""
-
-    def __init__(self, path: Path, race: Callable[[], object]) -> None:
-        super().__init__(path)
-        self.race: Callable[[], object] | None = race
-
-    def events_since(self, session_id: int, since: int, *, limit: int = 10_000) -> list[Event]:
-        out = super().events_since(session_id, since, limit=limit)
-        race, self.race = self.race, None
-        if race is not None:
-            race()
-        return out
-
-
 def test_two_processes_ticking_at_once_raise_a_flag_once(tmp_path: Path) -> None:
     path = tmp_path / "shared.sqlite3"
     first = Store(path)
@@ -243,7 +228,7 @@ def test_two_processes_ticking_at_once_raise_a_flag_once(tmp_path: Path) -> None
     sid, now = d["session"], 16 * MIN
     one = RuleEngine(first)
     won: list[Event] = []
-    second = _RacingStore(path, lambda: won.extend(one.tick(sid, now)))
+    second = RacingStore(path, lambda: won.extend(one.tick(sid, now)))
     try:
         other = RuleEngine(second)
         lost = other.tick(sid, now)  # decided on a log the first process moved on from

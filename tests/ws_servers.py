@@ -28,7 +28,8 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def _wait_for(check: Any, what: str, timeout: float = 20.0) -> None:
+def _wait_for(check: Any, what: str, timeout: float = 60.0) -> None:
+    # generous: a server importing OpenCV on a loaded two-core machine can take many seconds
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if check():

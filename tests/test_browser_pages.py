@@ -76,7 +76,7 @@ class Server:
             stderr=subprocess.DEVNULL,
             env={**os.environ, "CARDCHECK_TOKEN": ""},
         )
-        for _ in range(200):  # up to 20 s
+        for _ in range(600):  # up to 60 s on a loaded machine
             try:
                 self.api("GET", "/health")
                 return

@@ -75,7 +75,7 @@ def server(tmp_path: Path) -> Iterator[dict[str, Any]]:
         env=env,
     )
     base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 30
+    deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
         try:
             urllib.request.urlopen(base + "/api/health", timeout=1).read()
@@ -86,7 +86,7 @@ def server(tmp_path: Path) -> Iterator[dict[str, Any]]:
             time.sleep(0.1)
     else:
         proc.kill()
-        pytest.fail("cardcheck serve did not answer in 30 s")
+        pytest.fail("cardcheck serve did not answer in 60 s")
     try:
         yield {"base": base, "proc": proc, "token": "real-teacher-token"}
     finally:

@@ -5,20 +5,23 @@ VENV := .venv
 BIN := $(VENV)/bin
 APT_PACKAGES := chromium fonts-dejavu-core libreoffice-calc-nogui
 
-.PHONY: run test demo lint typecheck bench clean system-deps
+.PHONY: run test lint bench clean system-deps
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 
 # reinstall when pyproject.toml changes
+# the build backend's notices go to a log, shown only if the install fails
 $(VENV)/.installed: pyproject.toml | $(BIN)/python
-	$(BIN)/python -m pip install --quiet -e .
-	touch $@
+	@echo "installing cardcheck into $(VENV) ..."
+	@$(BIN)/python -m pip install --quiet -e . > $(VENV)/install.log 2>&1 || { cat $(VENV)/install.log; exit 1; }
+	@touch $@
 
 $(VENV)/.installed-test: pyproject.toml $(VENV)/.installed
-	$(BIN)/python -m pip install --quiet -e '.[test]'
-	touch $@
+	@echo "installing the test extras ..."
+	@$(BIN)/python -m pip install --quiet -e '.[test]' > $(VENV)/install-test.log 2>&1 || { cat $(VENV)/install-test.log; exit 1; }
+	@touch $@
 
 run: $(VENV)/.installed
 	$(BIN)/cardcheck demo
@@ -43,8 +46,9 @@ lint: $(VENV)/.installed-test
 	$(BIN)/ruff check --fix live scanner tests bench
 	$(BIN)/ruff format live scanner tests bench
 
+# every benchmark, each printing its table next to its baseline (a few minutes; not part of test)
 bench: $(VENV)/.installed-test
-	$(BIN)/python bench/scan.py
+	for b in scan tracker latency fanout rules export; do $(BIN)/python -m bench.$$b || exit 1; done
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache *.egg-info

@@ -23,7 +23,9 @@ Consequences, each tested in ``tests/test_tracker.py``:
   so a card read as A now and then cannot drift to B on accumulated noise (that is the
   hysteresis: keeping an answer costs nothing, changing it costs ``confirm_frames`` clean frames);
 * a card number detected twice in one frame is not trusted in that frame: neither sighting counts
-  and neither is shown.
+  and neither is shown;
+* an answer is confirmed only on a frame that reads it, never on a frame that reads another
+  answer while older noise happens to leave the window.
 """
 
 from __future__ import annotations
@@ -138,7 +140,9 @@ class Tracker:
             track.center = det.center
             track.side_px = det.side_px
             answer = self._decide(det.card, track)
-            if answer is not None:
+            # only a frame that reads the answer confirms it: when old noise expires from the
+            # window, a frame reading something else must not confirm the majority behind it
+            if answer is not None and answer == det.answer:
                 confirmations.append(Confirmation(det.card, answer, self._confirmed.get(det.card)))
                 self._confirmed[det.card] = answer
 

@@ -254,3 +254,15 @@ def test_every_confirmation_is_backed_by_the_window(
                 recent = recent[len(recent) - recent[::-1].index(c.previous) :]
             assert recent[-1] == c.answer
             assert recent.count(c.answer) >= confirm_frames
+
+
+def test_regression_confirmation_on_a_frame_reading_another_answer() -> None:
+    """Old noise leaving the window does not confirm the majority on a frame that reads B."""
+    tracker = Tracker(confirm_frames=2, window_s=2.0)
+    script = [(0.0, "B"), (0.0, "C"), (0.5, "A"), (0.5, "A"), (0.5, "A"), (0.5, "A"), (0.5, "B")]
+    now, got = 0.0, []
+    for gap, answer in script:
+        now += gap
+        got += [(now, c.answer) for c in tracker.update([det(7, answer)], now).confirmations]
+    assert got == []
+    assert tracker.update([det(7, "A")], now + 0.1).confirmations == (Confirmation(7, "A", None),)

@@ -31,8 +31,8 @@ import tracemalloc
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
-from live.export import FORMATS, export
-from live.report import read_class
+from live.reports.export import FORMATS, export
+from live.reports.report import read_class
 from live.store import Store
 
 T_START = datetime(2024, 9, 2, 8, 30, tzinfo=UTC)
@@ -183,7 +183,7 @@ def openpyxl_baseline(db: Path, cid: int) -> float:
 
     from openpyxl import Workbook
 
-    from live.export import LONG_HEADER, _long_rows, _score_rows
+    from live.reports.export import LONG_HEADER, _long_rows, _score_rows
 
     store = Store(db)
     try:

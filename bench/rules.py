@@ -12,7 +12,7 @@ each answer goes through the pipeline's two steps after the scan:
   any flag decisions with their events;
 * ``rules, pure core``: the engine's ``apply`` + ``decide`` alone, on a replica fed the same log.
 
-Then 40 quiet ticks, 15 s apart (what ``live.ticker`` does between answers), per session:
+Then 40 quiet ticks, 15 s apart (what ``live.rules.ticker`` does between answers), per session:
 
 * ``tick``: ``RuleEngine.tick``: the fingerprint, a look at the log for missed events, the
   time-based rules, and storing any flag decisions with their events;
@@ -33,9 +33,9 @@ import tempfile
 import time
 from pathlib import Path
 
-from live.engine import Engine
-from live.flags import RuleEngine, load_context
-from live.rules import load_rules
+from live.rules.engine import Engine
+from live.rules.flags import RuleEngine, load_context
+from live.rules.rules import load_rules
 from live.store import Store
 
 SKILLS = [

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 from starlette.testclient import TestClient
 
-from live.app import create_app
+from live.http.app import create_app
 from live.settings import Settings
 from live.store import Store
 

@@ -11,7 +11,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from live.engine import Decision, Engine, Raise, Resolve, Update
 from live.events import (
     CheckinEnded,
     CheckinStarted,
@@ -26,8 +25,9 @@ from live.events import (
     SessionEnded,
     SessionStarted,
 )
-from live.metrics import Context, Group, PastCheckin, PastSession, Question
-from live.rules import Rule, load_rules
+from live.rules.engine import Decision, Engine, Raise, Resolve, Update
+from live.rules.metrics import Context, Group, PastCheckin, PastSession, Question
+from live.rules.rules import Rule, load_rules
 from live.store import Store
 
 QUESTIONS = {

@@ -9,7 +9,7 @@ import pytest
 from starlette.routing import Route
 from starlette.testclient import TestClient
 
-from live.api import ENDPOINTS
+from live.http.api import ENDPOINTS
 
 
 def assert_error(response: Any, status: int, code: str | None = None) -> None:

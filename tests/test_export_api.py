@@ -13,8 +13,8 @@ import openpyxl
 import pytest
 from starlette.testclient import TestClient
 
-from live.app import create_app
-from live.export import FORMATS
+from live.http.app import create_app
+from live.reports.export import FORMATS
 from live.settings import Settings
 from tests.conftest import TEACHER
 from tests.export_support import build

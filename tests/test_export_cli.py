@@ -92,7 +92,7 @@ def test_export_errors_are_messages_not_tracebacks(
         main(["export", "--session", "1", "--format", "pdf", "--out", out])
 
 
-# -- roster import reads XLSX as well as CSV (the same live.imports.read_roster as the API) ----
+# -- roster import reads XLSX as well as CSV (the same live.reports.imports.read_roster as the API) ----
 
 
 def test_roster_import_reads_an_xlsx_workbook(

@@ -24,8 +24,8 @@ from typing import Any
 import openpyxl
 import pytest
 
-from live.export import FORMATS, export, file_name, safe
-from live.report import (
+from live.reports.export import FORMATS, export, file_name, safe
+from live.reports.report import (
     MIN_N,
     Question,
     ReportData,
@@ -39,9 +39,9 @@ from live.report import (
     split_name,
     student_skills,
 )
-from live.report_html import render_report
+from live.reports.report_html import render_report
+from live.reports.workbook import Sheet, Styled, write_workbook
 from live.store import Store
-from live.workbook import Sheet, Styled, write_workbook
 from tests.export_support import NAMES, build
 
 GOLDEN = Path(__file__).parent / "golden_export"

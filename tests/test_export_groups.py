@@ -17,8 +17,15 @@ from typing import Any
 import openpyxl
 import pytest
 
-from live.export import export
-from live.report import SessionInfo, Stay, read_class, read_session, read_set, session_groups
+from live.reports.export import export
+from live.reports.report import (
+    SessionInfo,
+    Stay,
+    read_class,
+    read_session,
+    read_set,
+    session_groups,
+)
 from live.store import Store
 from tests.export_support import T0, build
 

@@ -8,8 +8,8 @@ import numpy as np
 import pytest
 from starlette.testclient import TestClient
 
-from live.democam import Answer, plan_question, render_room, seats_for
-from live.pairing import phone_base_url, qr_svg, qr_terminal, scanner_url
+from live.demo.camera import Answer, plan_question, render_room, seats_for
+from live.http.pairing import phone_base_url, qr_svg, qr_terminal, scanner_url
 from live.settings import Settings, desktop_browser
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from live.roster import parse_roster
+from live.reports.roster import parse_roster
 
 
 @pytest.mark.parametrize(

@@ -9,9 +9,9 @@ import numpy as np
 import pytest
 from starlette.testclient import TestClient
 
-from live.demo import seed_demo
+from live.demo.seed import seed_demo
 from live.events import Event, FlagRaised
-from live.views import for_role
+from live.realtime.views import for_role
 
 
 def _demo(client: TestClient) -> dict[str, Any]:
@@ -290,7 +290,7 @@ def test_the_endpoints_are_in_the_openapi_document(client: TestClient) -> None:
 
 def test_the_demo_cameras_blue_group_is_flagged(client: TestClient) -> None:
     """The simulated answers of ``cardcheck demo`` give Blue its shared misconception."""
-    democam = pytest.importorskip("live.democam")
+    democam = pytest.importorskip("live.demo.camera")
     d = _demo(client)
     question = d["questions"][0]
     plan = democam.plan_question(

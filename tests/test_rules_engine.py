@@ -7,10 +7,10 @@ from collections.abc import Callable
 import pytest
 from rules_support import Run, make_context
 
-from live.engine import Raise, Resolve, Update
 from live.events import ResponseRecorded
-from live.metrics import PastCheckin, PastSession
-from live.rules import RulesError, load_rules, render
+from live.rules.engine import Raise, Resolve, Update
+from live.rules.metrics import PastCheckin, PastSession
+from live.rules.rules import RulesError, load_rules, render
 
 ALL_RIGHT = {s: "A" for s in range(5, 9)}
 

@@ -8,10 +8,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from rules_support import QUESTIONS, Run, make_context
 
-from live.engine import Engine, FlagId, Raise
 from live.events import ResponseRecorded
-from live.metrics import CLASS, PastSession, group_key, student_key
-from live.rules import load_rules
+from live.rules.engine import Engine, FlagId, Raise
+from live.rules.metrics import CLASS, PastSession, group_key, student_key
+from live.rules.rules import load_rules
 
 RULES = load_rules()
 ANSWER_RULES = {r.name for r in RULES if any(c.answers for c in r.when)}

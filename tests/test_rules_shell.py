@@ -9,7 +9,7 @@ import pytest
 
 from live.errors import Conflict
 from live.events import Event
-from live.flags import RuleEngine
+from live.rules.flags import RuleEngine
 from live.store import Store
 from tests.rules_support import RacingStore
 
@@ -98,7 +98,7 @@ def test_moving_a_student_rebuilds_the_engine(store: Store) -> None:
 
 
 def test_a_checkin_resolves_and_ending_the_session_clears_everything(store: Store) -> None:
-    from live.checkins import end_checkin, start_checkin
+    from live.store.checkins import end_checkin, start_checkin
 
     d = _class(store)
     engine = RuleEngine(store)

@@ -14,14 +14,14 @@ import pytest
 from rules_support import Run, make_context
 from starlette.testclient import TestClient
 
-from live.app import create_app
-from live.bus import LocalBus
-from live.engine import Engine, Raise, Resolve, Update
 from live.events import Event, FlagRaised
-from live.flags import TICK_HORIZON_S, RuleEngine
+from live.http.app import create_app
+from live.realtime.bus import LocalBus
+from live.rules.engine import Engine, Raise, Resolve, Update
+from live.rules.flags import TICK_HORIZON_S, RuleEngine
+from live.rules.ticker import Ticker
 from live.settings import Settings
 from live.store import Store
-from live.ticker import Ticker
 from tests.rules_support import RacingStore
 
 MIN = 60.0

@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 
 from live.errors import BadRequest, Conflict, NotFound
-from live.schema import SCHEMA_VERSION
 from live.store import Store
+from live.store.schema import SCHEMA_VERSION
 
 
 def test_migrates_an_empty_file_to_the_current_schema(tmp_path: Path) -> None:

@@ -11,12 +11,12 @@ from starlette.testclient import TestClient
 from starlette.websockets import WebSocketDisconnect
 from ws_support import TEACHER, Seeded, command, read_until, receive, seed
 
-from live import feed
-from live.app import create_app
-from live.bus import LocalBus, Overflow
 from live.events import CheckinStarted, Event, FlagRaised, SessionEnded
+from live.http.app import create_app
+from live.realtime import feed
+from live.realtime.bus import LocalBus, Overflow
+from live.realtime.sockets import CLOSE_BAD_REQUEST, CLOSE_FELL_BEHIND, CLOSE_TOO_BIG
 from live.settings import Settings
-from live.sockets import CLOSE_BAD_REQUEST, CLOSE_FELL_BEHIND, CLOSE_TOO_BIG
 from live.store import Store
 
 H = {"Authorization": f"Bearer {TEACHER}"}

@@ -20,15 +20,15 @@ from ws_support import (
     seed,
 )
 
-from live.app import create_app
-from live.settings import Settings
-from live.sockets import (
+from live.http.app import create_app
+from live.realtime.sockets import (
     CLOSE_BAD_REQUEST,
     CLOSE_FORBIDDEN,
     CLOSE_NOT_FOUND,
     CLOSE_SESSION_ENDED,
     CLOSE_UNAUTHORIZED,
 )
+from live.settings import Settings
 from live.store import Store
 
 MAX_FRAME = 400_000

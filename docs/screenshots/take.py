@@ -22,7 +22,7 @@ sys.path.insert(0, str(ROOT / "tests"))
 
 from test_browser_pages import BASE_ARGS, CHROMIUM, Server, free_port, write_y4m  # noqa: E402
 
-from live.democam import plan_question, render_room, seats_for  # noqa: E402
+from live.demo.camera import plan_question, render_room, seats_for  # noqa: E402
 from scanner import Deck  # noqa: E402
 
 OUT = Path(__file__).resolve().parent

@@ -1,0 +1,600 @@
+"""The HTTP API under ``/api``: parse, call the store or the sessions, serialise.
+
+Each endpoint is declared once with its method, path, role and body; the same declarations
+build the Starlette routes and the OpenAPI document (``live.http.openapi``), so the two cannot drift.
+Every failure is a ``CardcheckError`` turned into the one error shape by the app.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+
+from live.errors import BadRequest, MethodNotAllowed, NotFound, PayloadTooLarge
+from live.http.bodies import Body, Bool, Choice, Int, IntList, Str, StrList
+from live.reports.imports import read_roster
+from live.store import import_roster
+
+__all__ = ["ENDPOINTS", "Call", "Endpoint", "routes", "rows_rejected"]
+
+MAX_ID = 2**53
+
+
+@dataclass
+class Call:
+    """What a handler gets: the parsed request and the app's long-lived objects."""
+
+    request: Request
+    role: str
+    params: dict[str, int]
+    body: dict[str, Any]
+    raw: bytes
+
+    @property
+    def store(self) -> Any:
+        return self.request.app.state.store
+
+    @property
+    def sessions(self) -> Any:
+        return self.request.app.state.sessions
+
+    def query(self, name: str, default: str | None = None) -> str | None:
+        return self.request.query_params.get(name, default)
+
+
+Handler = Callable[[Call], Awaitable[Any]]
+
+
+@dataclass
+class Endpoint:
+    method: str
+    path: str  # relative to /api, with {name} int parameters
+    handler: Handler
+    summary: str
+    teacher: bool = True  # False: the projector token may call it too
+    public: bool = False  # no token at all (health)
+    body: Body | None = None
+    partial: bool = False
+    status: int = 200
+    raw_body: str | None = None  # a content type taken as is (CSV upload)
+    query: dict[str, str] = field(default_factory=dict)  # name -> description
+    produces: str = "application/json"
+
+
+ENDPOINTS: list[Endpoint] = []
+
+
+def endpoint(method: str, path: str, summary: str, **kw: Any) -> Callable[[Handler], Handler]:
+    def register(handler: Handler) -> Handler:
+        ENDPOINTS.append(Endpoint(method, path, handler, summary, **kw))
+        return handler
+
+    return register
+
+
+def now() -> float:
+    return time.time()
+
+
+# -- bodies ------------------------------------------------------------------------------
+
+CLASS = Body(name=Str(max_len=200), archived=Bool(required=False))
+STUDENT = Body(
+    name=Str(max_len=200),
+    card=Int(
+        required=False, nullable=True, maximum=64, description="1-64; the next free if absent"
+    ),
+    active=Bool(required=False),
+)
+GROUP = Body(
+    name=Str(max_len=100),
+    students=IntList(required=False),
+    colour=Str(required=False, max_len=32),
+    goal=Str(required=False, min_len=0, max_len=500),
+    skill=Str(required=False, min_len=0, max_len=100),
+)
+QUESTION = Body(
+    prompt=Str(max_len=2000),
+    choices=StrList(min_items=2, max_items=4, item_max_len=500),
+    correct=Choice(nullable=True, options=("A", "B", "C", "D"), description="null for a poll"),
+    skills=StrList(required=False, max_items=20, item_max_len=100),
+    archived=Bool(required=False),
+)
+QUESTION_SET = Body(name=Str(max_len=200), questions=IntList(max_items=200))
+SESSION = Body(class_id=Int(), set_id=Int(required=False, nullable=True))
+SESSION_PATCH = Body(show_names=Bool())
+ASK = Body(question_id=Int())
+ANSWER = Body(answer=Choice(options=("A", "B", "C", "D")))
+
+
+def _check_question(fields: dict[str, Any], existing: dict[str, Any] | None = None) -> None:
+    choices = fields.get("choices", existing["choices"] if existing else [])
+    correct = fields.get("correct", existing["correct"] if existing else None)
+    if correct is not None and "ABCD".index(correct) >= len(choices):
+        raise BadRequest(f"correct answer {correct} is not one of the {len(choices)} choices")
+
+
+# -- health ------------------------------------------------------------------------------
+
+
+@endpoint("GET", "/health", "Liveness and the store's schema version", public=True)
+async def health(call: Call) -> Any:
+    return {"ok": True, "schema": call.store.schema_version}
+
+
+@endpoint("GET", "/me", "The role the token grants", teacher=False)
+async def me(call: Call) -> Any:
+    return {"role": call.role}
+
+
+# -- classes -----------------------------------------------------------------------------
+
+
+@endpoint("GET", "/classes", "List classes", query={"archived": "1 to include archived"})
+async def list_classes(call: Call) -> Any:
+    return call.store.list_classes(include_archived=call.query("archived") == "1")
+
+
+@endpoint("POST", "/classes", "Create a class", body=CLASS, status=201)
+async def create_class(call: Call) -> Any:
+    row = call.store.create_class(call.body["name"], now=now())
+    if call.body.get("archived"):
+        row = call.store.update_class(row["id"], archived=True, now=now())
+    return row
+
+
+@endpoint("GET", "/classes/{class_id}", "Get a class")
+async def get_class(call: Call) -> Any:
+    return call.store.get_class(call.params["class_id"])
+
+
+@endpoint("PATCH", "/classes/{class_id}", "Rename or archive a class", body=CLASS, partial=True)
+async def update_class(call: Call) -> Any:
+    return call.store.update_class(call.params["class_id"], now=now(), **call.body)
+
+
+@endpoint("DELETE", "/classes/{class_id}", "Purge a class and all its data", status=204)
+async def delete_class(call: Call) -> Any:
+    call.store.delete_class(call.params["class_id"])
+
+
+# -- students ----------------------------------------------------------------------------
+
+
+@endpoint(
+    "GET",
+    "/classes/{class_id}/students",
+    "List a class's students",
+    query={"archived": "1 to include archived"},
+)
+async def list_students(call: Call) -> Any:
+    return call.store.list_students(
+        call.params["class_id"], include_archived=call.query("archived") == "1"
+    )
+
+
+@endpoint("POST", "/classes/{class_id}/students", "Add a student", body=STUDENT, status=201)
+async def add_student(call: Call) -> Any:
+    row = call.store.add_student(
+        call.params["class_id"], call.body["name"], card=call.body.get("card"), now=now()
+    )
+    if call.body.get("active") is False:
+        row = call.store.update_student(row["id"], active=False, now=now())
+    return row
+
+
+@endpoint("GET", "/classes/{class_id}/students/{student_id}", "Get a student")
+async def get_student(call: Call) -> Any:
+    return call.store.get_student(call.params["student_id"], class_id=call.params["class_id"])
+
+
+@endpoint(
+    "PATCH",
+    "/classes/{class_id}/students/{student_id}",
+    "Rename, change card, archive or restore a student",
+    body=STUDENT,
+    partial=True,
+)
+async def update_student(call: Call) -> Any:
+    if "card" in call.body and call.body["card"] is None:
+        raise BadRequest("card may not be null; archive the student to free the card")
+    return call.store.update_student(
+        call.params["student_id"], class_id=call.params["class_id"], now=now(), **call.body
+    )
+
+
+@endpoint(
+    "DELETE",
+    "/classes/{class_id}/students/{student_id}",
+    "Purge a student: name, responses, memberships",
+    status=204,
+)
+async def delete_student(call: Call) -> Any:
+    call.store.delete_student(call.params["student_id"], class_id=call.params["class_id"])
+
+
+@endpoint(
+    "POST",
+    "/classes/{class_id}/roster",
+    "Import a roster CSV or XLSX (name or first/last name, optional card and group)",
+    raw_body="text/csv",
+    query={"partial": "1 to import the good rows when some are bad"},
+)
+async def import_roster_csv(call: Call) -> Any:
+    class_id = call.params["class_id"]
+    taken = {s["card"] for s in call.store.list_students(class_id) if s["card"] is not None}
+    try:  # CSV, or XLSX told apart by its zip signature or content type (live.reports.imports)
+        sheet = read_roster(call.raw, call.request.headers.get("content-type", ""), taken=taken)
+    except ValueError as exc:
+        raise BadRequest(str(exc)) from None
+    rejected = [{"line": line, "reason": reason} for line, reason in sheet.rejected]
+    if rejected and call.query("partial") != "1":
+        return rows_rejected(rejected)
+    counts = import_roster(call.store, class_id, sheet.rows, now=now())
+    return {**counts, "rejected": rejected}
+
+
+def rows_rejected(rejected: list[dict[str, Any]]) -> JSONResponse:
+    """An import refused whole: the one error shape, plus each rejected row and why (422)."""
+    message = f"{len(rejected)} row(s) rejected; nothing was imported"
+    body = {"error": {"code": "rows_rejected", "message": message}, "rejected": rejected}
+    return JSONResponse(body, status_code=422)
+
+
+# -- groups ------------------------------------------------------------------------------
+
+
+@endpoint("GET", "/classes/{class_id}/groups", "List a class's groups and who is in them")
+async def list_groups(call: Call) -> Any:
+    return call.store.list_groups(call.params["class_id"])
+
+
+@endpoint("POST", "/classes/{class_id}/groups", "Create a group", body=GROUP, status=201)
+async def create_group(call: Call) -> Any:
+    b = call.body
+    return call.store.create_group(
+        call.params["class_id"],
+        b["name"],
+        students=b.get("students", []),
+        colour=b.get("colour"),
+        goal=b.get("goal", ""),
+        skill=b.get("skill") or None,
+        now=now(),
+    )
+
+
+@endpoint("GET", "/classes/{class_id}/groups/history", "Who was in which group when")
+async def group_history(call: Call) -> Any:
+    return call.store.membership_history(call.params["class_id"])
+
+
+@endpoint("GET", "/classes/{class_id}/groups/{group_id}", "Get a group with its goals")
+async def get_group(call: Call) -> Any:
+    row = call.store.get_group(call.params["group_id"], class_id=call.params["class_id"])
+    row["goals"] = call.store.goals(row["id"])
+    return row
+
+
+@endpoint(
+    "PATCH",
+    "/classes/{class_id}/groups/{group_id}",
+    "Rename a group, change its goal or its members",
+    body=GROUP,
+    partial=True,
+)
+async def update_group(call: Call) -> Any:
+    return call.store.update_group(
+        call.params["group_id"], class_id=call.params["class_id"], now=now(), **call.body
+    )
+
+
+@endpoint(
+    "DELETE", "/classes/{class_id}/groups/{group_id}", "End a group (its history stays)", status=204
+)
+async def delete_group(call: Call) -> Any:
+    call.store.archive_group(call.params["group_id"], class_id=call.params["class_id"], now=now())
+
+
+# -- questions and sets ------------------------------------------------------------------
+
+
+@endpoint("GET", "/questions", "The question library", query={"skill": "only with this tag"})
+async def list_questions(call: Call) -> Any:
+    return call.store.list_questions(skill=call.query("skill"))
+
+
+@endpoint(
+    "POST",
+    "/questions",
+    "Add a question (2-4 choices; correct null for a poll)",
+    body=QUESTION,
+    status=201,
+)
+async def create_question(call: Call) -> Any:
+    b = call.body
+    _check_question(b)
+    row = call.store.create_question(
+        b["prompt"], b["choices"], correct=b["correct"], skills=b.get("skills", []), now=now()
+    )
+    return row
+
+
+@endpoint("GET", "/questions/{question_id}", "Get a question")
+async def get_question(call: Call) -> Any:
+    return call.store.get_question(call.params["question_id"])
+
+
+@endpoint("PATCH", "/questions/{question_id}", "Edit a question", body=QUESTION, partial=True)
+async def update_question(call: Call) -> Any:
+    existing = call.store.get_question(call.params["question_id"])
+    _check_question(call.body, existing)
+    return call.store.update_question(call.params["question_id"], now=now(), **call.body)
+
+
+@endpoint(
+    "DELETE",
+    "/questions/{question_id}",
+    "Delete a question (archived instead once it was asked)",
+    status=204,
+)
+async def delete_question(call: Call) -> Any:
+    call.store.delete_question(call.params["question_id"], now=now())
+
+
+_IMAGE_TYPES = {
+    b"\x89PNG\r\n\x1a\n": "image/png",
+    b"\xff\xd8\xff": "image/jpeg",
+    b"RIFF": "image/webp",
+}
+MAX_IMAGE_BYTES = 900_000
+
+
+@endpoint(
+    "PUT",
+    "/questions/{question_id}/image",
+    "Attach an image to a question (PNG, JPEG or WebP, under 900 kB)",
+    raw_body="image/png",
+)
+async def put_question_image(call: Call) -> Any:
+    call.store.get_question(call.params["question_id"])
+    kind = next((t for magic, t in _IMAGE_TYPES.items() if call.raw.startswith(magic)), None)
+    if kind == "image/webp" and call.raw[8:12] != b"WEBP":
+        kind = None
+    if kind is None:
+        raise BadRequest("the image must be PNG, JPEG or WebP")
+    if len(call.raw) > MAX_IMAGE_BYTES:
+        raise PayloadTooLarge(f"the image is over {MAX_IMAGE_BYTES} bytes")
+    return call.store.update_question(call.params["question_id"], now=now(), image=(call.raw, kind))
+
+
+@endpoint(
+    "GET", "/questions/{question_id}/image", "A question's image", teacher=False, produces="image/*"
+)
+async def get_question_image(call: Call) -> Any:
+    image = call.store.question_image(call.params["question_id"])
+    if image is None:
+        raise NotFound(f"question {call.params['question_id']} has no image")
+    return Response(
+        image[0], media_type=image[1], headers={"Cache-Control": "private, max-age=3600"}
+    )
+
+
+@endpoint("DELETE", "/questions/{question_id}/image", "Remove a question's image", status=204)
+async def delete_question_image(call: Call) -> Any:
+    call.store.update_question(call.params["question_id"], now=now(), image=None)
+
+
+@endpoint("GET", "/sets", "List question sets")
+async def list_sets(call: Call) -> Any:
+    return call.store.list_sets()
+
+
+@endpoint("POST", "/sets", "Create a question set", body=QUESTION_SET, status=201)
+async def create_set(call: Call) -> Any:
+    return call.store.create_set(call.body["name"], call.body["questions"], now=now())
+
+
+@endpoint("GET", "/sets/{set_id}", "Get a question set")
+async def get_set(call: Call) -> Any:
+    return call.store.get_set(call.params["set_id"])
+
+
+@endpoint(
+    "PATCH", "/sets/{set_id}", "Rename or reorder a question set", body=QUESTION_SET, partial=True
+)
+async def update_set(call: Call) -> Any:
+    return call.store.update_set(call.params["set_id"], **call.body)
+
+
+@endpoint("DELETE", "/sets/{set_id}", "Delete a question set (its questions stay)", status=204)
+async def delete_set(call: Call) -> Any:
+    call.store.delete_set(call.params["set_id"])
+
+
+# -- sessions ----------------------------------------------------------------------------
+
+
+def _with_urls(call: Call, state: dict[str, Any], session_id: int) -> dict[str, Any]:
+    urls = call.request.app.state.urls
+    state["projector_url"] = urls.projector(session_id)
+    if call.role == "teacher":
+        state["scan_url"] = urls.scanner(session_id)
+    return state
+
+
+@endpoint(
+    "GET",
+    "/sessions",
+    "Past and running sessions, newest first",
+    query={"class_id": "only this class"},
+)
+async def list_sessions(call: Call) -> Any:
+    raw = call.query("class_id")
+    class_id = None
+    if raw is not None:
+        if not raw.isdigit():
+            raise BadRequest("class_id must be a whole number")
+        class_id = int(raw)
+    return call.store.list_sessions(class_id=class_id)
+
+
+@endpoint("POST", "/sessions", "Start a session for a class", body=SESSION, status=201)
+async def create_session(call: Call) -> Any:
+    row = await call.sessions.start(call.body["class_id"], set_id=call.body.get("set_id"))
+    return _with_urls(call, call.sessions.state(row["id"]), row["id"])
+
+
+@endpoint(
+    "GET",
+    "/sessions/{session_id}",
+    "The session's state (the live snapshot; the projector's view for its token)",
+    teacher=False,
+)
+async def get_session(call: Call) -> Any:
+    sid = call.params["session_id"]
+    return _with_urls(call, call.sessions.state(sid, call.role), sid)
+
+
+@endpoint(
+    "PATCH", "/sessions/{session_id}", "Show or hide names on the projector", body=SESSION_PATCH
+)
+async def update_session(call: Call) -> Any:
+    sid = call.params["session_id"]
+    await call.sessions.show_names(sid, call.body["show_names"])
+    return call.sessions.state(sid)
+
+
+def _command(name: str, summary: str, body: Body | None = None) -> None:
+    async def run(call: Call) -> Any:
+        sid = call.params["session_id"]
+        method = getattr(call.sessions, name)
+        events = await (method(sid, call.body["question_id"]) if body else method(sid))
+        state = call.sessions.state(sid)
+        state["events"] = [e.to_dict() for e in events]
+        return state
+
+    run.__name__ = f"session_{name}"
+    endpoint("POST", f"/sessions/{{session_id}}/{name}", summary, body=body)(run)
+
+
+_command("ask", "Open a question (closes the one open before)", ASK)
+_command("close", "Close the open question")
+_command("reopen", "Open the current question again (before reveal)")
+_command("reveal", "Reveal the correct answer and the chart on the projector")
+_command("end", "End the session")
+
+
+@endpoint(
+    "PUT",
+    "/sessions/{session_id}/responses/{student_id}",
+    "Enter a student's answer by hand",
+    body=ANSWER,
+)
+async def put_response(call: Call) -> Any:
+    sid, student = call.params["session_id"], call.params["student_id"]
+    events = await call.sessions.record(sid, student, call.body["answer"], source="manual")
+    return {"recorded": bool(events), "events": [e.to_dict() for e in events]}
+
+
+@endpoint(
+    "GET",
+    "/sessions/{session_id}/events",
+    "The session's event log after a seq",
+    query={"since": "return events with seq greater than this"},
+)
+async def session_events(call: Call) -> Any:
+    raw = call.query("since", "0") or "0"
+    if not raw.isdigit():
+        raise BadRequest("since must be a whole number")
+    call.store.get_session(call.params["session_id"])
+    return [e.to_dict() for e in call.store.events_since(call.params["session_id"], int(raw))]
+
+
+# -- flags, check-ins and grouping suggestions: see live.http.rules_api (registered on import) ----
+# -- exports and reports: see live.http.reports_api (registered on import) --------------------------
+
+# -- the Starlette side ------------------------------------------------------------------
+
+
+async def _read_body(request: Request, limit: int) -> bytes:
+    declared = request.headers.get("content-length")
+    if declared and declared.isdigit() and int(declared) > limit:
+        raise PayloadTooLarge(f"the body is over the {limit} byte limit")
+    chunks, size = [], 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > limit:
+            raise PayloadTooLarge(f"the body is over the {limit} byte limit")
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def _asgi(ep: Endpoint) -> Callable[[Request], Awaitable[Response]]:
+    async def view(request: Request) -> Response:
+        state = request.app.state
+        role = "public"
+        if not ep.public:
+            role = state.tokens.require(request.headers, request.query_params, teacher=ep.teacher)
+        params: dict[str, int] = {}
+        for key, value in request.path_params.items():
+            if not isinstance(value, int) or value > MAX_ID:
+                raise NotFound(f"no {key.removesuffix('_id')} {value}")
+            params[key] = value
+        raw = b""
+        body: dict[str, Any] = {}
+        if ep.body is not None or ep.raw_body is not None:
+            raw = await _read_body(request, state.settings.max_body_bytes)
+        if ep.body is not None:
+            try:
+                decoded = json.loads(raw) if raw.strip() else None
+            except (json.JSONDecodeError, UnicodeDecodeError):
+                raise BadRequest("the body is not valid JSON", code="invalid_json") from None
+            if decoded is None:
+                raise BadRequest("a JSON object body is required", code="invalid_json")
+            body = ep.body.parse(decoded, partial=ep.partial)
+        result = await ep.handler(Call(request, role, params, body, raw))
+        if isinstance(result, Response):
+            return result
+        if ep.status == 204:
+            return Response(status_code=204)
+        return JSONResponse(result, status_code=ep.status)
+
+    view.__name__ = ep.handler.__name__
+    return view
+
+
+def _starlette_path(path: str) -> str:
+    return "/api" + re.sub(r"\{(\w+)\}", r"{\1:int}", path)
+
+
+def routes() -> list[Route]:
+    """One Starlette route per path, dispatching on method."""
+    by_path: dict[str, list[Endpoint]] = {}
+    for ep in ENDPOINTS:
+        by_path.setdefault(ep.path, []).append(ep)
+    out = []
+    for path, eps in by_path.items():
+        views = {ep.method: _asgi(ep) for ep in eps}
+
+        async def dispatch(request: Request, views: dict[str, Any] = views) -> Response:
+            view = views.get(request.method)
+            if view is None and request.method == "HEAD":
+                view = views.get("GET")
+            if view is None:
+                raise MethodNotAllowed(
+                    f"{request.method} is not allowed here; use {', '.join(sorted(views))}"
+                )
+            response: Response = await view(request)
+            return response
+
+        methods = [*views, "HEAD"] if "GET" in views else list(views)
+        out.append(Route(_starlette_path(path), dispatch, methods=methods))
+    return out

@@ -1,0 +1,155 @@
+"""The Starlette application: HTTP API, WebSockets and the static pages.
+
+``create_app(settings)`` declares everything; the long-lived objects (store, bus, sessions) are
+built in ``lifespan`` and live on ``app.state``. Every error leaves as the one JSON shape.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote
+
+from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
+from starlette.middleware import Middleware
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import BaseRoute, Mount, Route, WebSocketRoute
+from starlette.staticfiles import StaticFiles
+
+from live import __version__
+from live.errors import CardcheckError, error_body
+from live.http.api import routes as api_routes
+from live.http.auth import Tokens
+from live.http.headers import SecurityHeaders
+from live.http.openapi import openapi
+from live.http.pages import __all__ as _pages_api  # noqa: F401  registers its endpoints
+from live.http.reports_api import __all__ as _export_api  # noqa: F401  registers its endpoints
+from live.http.rules_api import __all__ as _engine_api  # noqa: F401  registers its endpoints
+from live.realtime.bus import Bus, LocalBus
+from live.realtime.feed import live_socket
+from live.realtime.scan import scan_socket
+from live.realtime.sessions import Sessions
+from live.rules.flags import RuleEngine
+from live.rules.ticker import Ticker
+from live.settings import Settings
+from live.store import Store
+from scanner import Deck, Detector
+
+__all__ = ["WEB_DIR", "Urls", "create_app", "open_store", "tokens_for"]
+
+log = logging.getLogger("cardcheck")
+WEB_DIR = Path(__file__).resolve().parent.parent.parent / "web"
+
+
+@dataclass(frozen=True)
+class Urls:
+    """The links ``serve`` prints and the API hands out."""
+
+    base: str
+    tokens: Tokens
+
+    def teacher(self) -> str:
+        return f"{self.base}/teacher/?token={quote(self.tokens.teacher)}"
+
+    def projector(self, session_id: int | None = None) -> str:
+        tail = f"session={session_id}&" if session_id is not None else ""
+        return f"{self.base}/projector/?{tail}token={quote(self.tokens.projector)}"
+
+    def scanner(self, session_id: int | None = None) -> str:
+        tail = f"session={session_id}&" if session_id is not None else ""
+        return f"{self.base}/scan/?{tail}token={quote(self.tokens.teacher)}"
+
+
+def open_store(settings: Settings) -> Store:
+    return Store(settings.db_path)
+
+
+def tokens_for(settings: Settings, store: Store) -> Tokens:
+    """The teacher token (``--token`` wins over the one kept in the data folder) and the
+    projector token."""
+    teacher = settings.token or store.token("teacher")
+    return Tokens(teacher=teacher, projector=store.token("projector"))
+
+
+def _make_bus(settings: Settings, store: Store) -> Bus:
+    if settings.redis:
+        from live.realtime.redisbus import RedisBus
+
+        # the store fills gaps (an event published while Redis was away) by seq
+        return RedisBus(settings.redis, prefix=settings.redis_prefix, backfill=store.events_since)
+    return LocalBus()
+
+
+async def _error(request: Request, exc: Exception) -> Response:
+    if isinstance(exc, CardcheckError):
+        return JSONResponse(exc.body(), status_code=exc.status)
+    if isinstance(exc, HTTPException):
+        code = {404: "not_found", 405: "method_not_allowed"}.get(exc.status_code, "http_error")
+        message = "no such page or route" if exc.status_code == 404 else str(exc.detail)
+        return JSONResponse(error_body(code, message), status_code=exc.status_code)
+    log.exception("unhandled error on %s %s", request.method, request.url.path)
+    return JSONResponse(error_body("internal", "internal error; see the server log"), 500)
+
+
+def create_app(settings: Settings | None = None, *, store: Store | None = None) -> Starlette:
+    """The service. ``store`` may be handed in (tests); otherwise it is opened in lifespan."""
+    settings = settings or Settings.load()
+
+    @asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        own = store is None
+        st = open_store(settings) if store is None else store
+        tokens = tokens_for(settings, st)
+        bus = _make_bus(settings, st)
+        await bus.start()
+        app.state.settings = settings
+        app.state.store = st
+        app.state.tokens = tokens
+        app.state.urls = Urls(settings.base_url, tokens)
+        app.state.bus = bus
+        app.state.sessions = Sessions(st, bus)
+        app.state.engine = RuleEngine(st)  # flags after every committed command
+        app.state.sessions.after.append(app.state.engine.after)
+        # and every few seconds, so time-based rules fire in a quiet spell too
+        app.state.ticker = Ticker(
+            app.state.engine, bus, every=settings.rules_tick_s, clock=app.state.sessions.clock
+        )
+        app.state.detector = Detector(Deck())  # one for the process: /ws/scan decodes with it
+        try:
+            async with app.state.ticker.running():
+                yield
+        finally:
+            await bus.stop()
+            if own:
+                st.close()
+
+    async def openapi_json(request: Request) -> Response:
+        return JSONResponse(openapi(__version__))
+
+    routes: list[BaseRoute] = [
+        Route("/api/openapi.json", openapi_json),
+        *api_routes(),
+        Route("/api/{rest:path}", _unknown_api),
+        WebSocketRoute("/ws/scan", scan_socket),
+        WebSocketRoute("/ws/live", live_socket),
+    ]
+    routes.append(Mount("/", StaticFiles(directory=WEB_DIR, html=True), name="web"))
+    handlers: dict[Any, Any] = {Exception: _error, HTTPException: _error, CardcheckError: _error}
+    return Starlette(
+        routes=routes,
+        lifespan=lifespan,
+        exception_handlers=handlers,
+        middleware=[Middleware(SecurityHeaders)],
+    )
+
+
+async def _unknown_api(request: Request) -> Response:
+    return JSONResponse(
+        error_body("not_found", f"no API route {request.url.path}"), status_code=404
+    )

@@ -1,0 +1,122 @@
+"""The endpoints the web pages need beyond the core API: pairing, printable cards, the current
+session. Registered with ``live.http.api.endpoint`` on import, like the other API modules.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import io
+from typing import Any
+
+from starlette.responses import Response
+
+from live.errors import BadRequest
+from live.http.api import Call, endpoint
+from live.http.pairing import qr_svg, scanner_url
+
+__all__ = ["cards_pdf", "current_session", "pair_svg"]
+
+
+def _session_param(call: Call) -> int | None:
+    raw = call.query("session")
+    if raw is None or raw == "":
+        return None
+    if not raw.isdigit():
+        raise BadRequest("session must be a whole number")
+    call.store.get_session(int(raw))  # NotFound for an unknown session
+    return int(raw)
+
+
+@endpoint(
+    "GET",
+    "/pair",
+    "The scanner link a phone on this network can open (teacher token)",
+    query={"session": "the session to scan for (optional)"},
+)
+async def pair(call: Call) -> Any:
+    settings = call.request.app.state.settings
+    url = scanner_url(settings, call.request.app.state.tokens.teacher, _session_param(call))
+    secure = url.startswith("https:")
+    local = "://127." in url or "://localhost" in url or "://[::1]" in url
+    return {"url": url, "secure": secure, "reachable_from_phone": not local}
+
+
+@endpoint(
+    "GET",
+    "/pair.svg",
+    "The scanner link as a QR code (SVG) for a phone to pair",
+    query={"session": "the session to scan for (optional)"},
+    produces="image/svg+xml",
+)
+async def pair_svg(call: Call) -> Any:
+    settings = call.request.app.state.settings
+    url = scanner_url(settings, call.request.app.state.tokens.teacher, _session_param(call))
+    return Response(qr_svg(url), media_type="image/svg+xml", headers={"Cache-Control": "no-store"})
+
+
+@endpoint(
+    "GET",
+    "/current-session",
+    "The newest running session (the projector follows it when no session is given)",
+    teacher=False,
+    query={"class_id": "only this class"},
+)
+async def current_session(call: Call) -> Any:
+    raw = call.query("class_id")
+    if raw is not None and not raw.isdigit():
+        raise BadRequest("class_id must be a whole number")
+    class_id = int(raw) if raw else None
+    rows = call.store.query(
+        "SELECT id FROM sessions WHERE ended_at IS NULL AND (? IS NULL OR class_id = ?)"
+        " ORDER BY started_at DESC, id DESC LIMIT 1",
+        (class_id, class_id),
+    )
+    return {"session": rows[0]["id"] if rows else None}
+
+
+def _choice(call: Call, name: str, options: tuple[str, ...], default: str) -> str:
+    value = call.query(name) or default
+    if value not in options:
+        raise BadRequest(f"{name} must be one of {', '.join(options)}, not {value!r}")
+    return value
+
+
+def _render_pdf(
+    numbers: list[int], per_page: int, paper: str, names: dict[int, str] | None
+) -> bytes:
+    from scanner import Deck, write_cards_pdf
+
+    out = io.BytesIO()
+    write_cards_pdf(out, Deck(), numbers=numbers, per_page=per_page, paper=paper, names=names)
+    return out.getvalue()
+
+
+@endpoint(
+    "GET",
+    "/classes/{class_id}/cards.pdf",
+    "Printable cards for a class's students",
+    query={
+        "per_page": "1, 2 or 4 cards per page (default 1)",
+        "paper": "letter or a4 (default letter)",
+        "names": "1 to print each student's name on their card",
+    },
+    produces="application/pdf",
+)
+async def cards_pdf(call: Call) -> Any:
+    class_id = call.params["class_id"]
+    cls = call.store.get_class(class_id)
+    per_page = int(_choice(call, "per_page", ("1", "2", "4"), "1"))
+    paper = _choice(call, "paper", ("letter", "a4"), "letter")
+    with_names = _choice(call, "names", ("0", "1"), "0") == "1"
+    students = [s for s in call.store.list_students(class_id) if s["card"] is not None]
+    if not students:
+        raise BadRequest("this class has no students with cards yet")
+    numbers = sorted(s["card"] for s in students)
+    names = {s["card"]: s["name"] for s in students} if with_names else None
+    pdf = await asyncio.to_thread(_render_pdf, numbers, per_page, paper, names)
+    filename = "".join(c if c.isalnum() else "-" for c in cls["name"]).strip("-") or "class"
+    return Response(
+        pdf,
+        media_type="application/pdf",
+        headers={"Content-Disposition": f'inline; filename="cards-{filename}.pdf"'},
+    )

@@ -1,0 +1,191 @@
+"""Export, report and import endpoints (registered on import, declared like the rest of live.http.api).
+
+Downloads: ``GET /api/sessions/{id}/export``, ``/api/classes/{id}/export`` (``from``/``to``
+dates) and ``/api/sets/{id}/export``, each with ``format=csv|long|xlsx|json|canvas|oneroster``;
+the printable report ``GET /api/sessions/{id}/report``; question sets from CSV with
+``POST /api/sets/import``. Teacher token only: the projector token gets 403 like everywhere.
+
+Reading a year of a class and formatting it takes a good fraction of a second, so it runs in a
+worker thread (the store is thread-safe), never on the event loop.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from datetime import UTC, date, datetime, tzinfo
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from starlette.concurrency import run_in_threadpool
+from starlette.responses import Response
+
+from live.errors import BadRequest
+from live.http.api import Call, endpoint, rows_rejected
+from live.reports.export import FORMATS, export, file_name
+from live.reports.imports import import_question_set, parse_question_set, rejected_json
+from live.reports.report import ReportData, read_class, read_session, read_set
+from live.reports.report_html import render_report
+
+__all__ = ["download", "parse_day", "parse_format", "parse_tz"]
+
+_FORMAT_HELP = "one of " + ", ".join(f"{k} ({f.description})" for k, f in FORMATS.items())
+_EXPORT_QUERY = {"format": _FORMAT_HELP, "tz": "IANA time zone for dates (default: the server's)"}
+
+
+def parse_format(raw: str | None) -> str:
+    fmt = (raw or "csv").lower()
+    if fmt not in FORMATS:
+        raise BadRequest(
+            f"format must be one of {', '.join(FORMATS)}, not {raw!r}", code="bad_format"
+        )
+    return fmt
+
+
+def parse_day(name: str, raw: str | None) -> date | None:
+    if not raw:
+        return None
+    try:
+        return date.fromisoformat(raw)
+    except ValueError:
+        raise BadRequest(f"{name} must be a date like 2024-09-02, not {raw!r}") from None
+
+
+def parse_tz(raw: str | None) -> tzinfo:
+    """The named zone, or the server's local zone."""
+    if not raw:
+        return datetime.now().astimezone().tzinfo or UTC
+    try:
+        return ZoneInfo(raw)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise BadRequest(f"unknown time zone {raw!r}; use a name like Europe/Berlin") from None
+
+
+def _attachment(name: str, *, inline: bool = False) -> str:
+    return f'{"inline" if inline else "attachment"}; filename="{name}"'
+
+
+def download(data: ReportData, fmt: str, tz: tzinfo) -> Response:
+    """The export as a download response (call from a worker thread)."""
+    body = export(data, fmt, tz=tz)
+    return Response(
+        body,
+        media_type=FORMATS[fmt].media_type,
+        headers={
+            "Content-Disposition": _attachment(file_name(data, fmt, tz=tz)),
+            "Cache-Control": "no-store",
+            "X-Content-Type-Options": "nosniff",
+        },
+    )
+
+
+async def _export(call: Call, read: Callable[[tzinfo], ReportData]) -> Response:
+    fmt = parse_format(call.query("format"))
+    tz = parse_tz(call.query("tz"))
+
+    def work() -> Response:
+        return download(read(tz), fmt, tz)
+
+    response: Response = await run_in_threadpool(work)
+    return response
+
+
+@endpoint(
+    "GET",
+    "/sessions/{session_id}/export",
+    "Download a session's results",
+    query=_EXPORT_QUERY,
+    produces="application/octet-stream",
+)
+async def export_session(call: Call) -> Any:
+    sid = call.params["session_id"]
+    return await _export(call, lambda tz: read_session(call.store, sid))
+
+
+@endpoint(
+    "GET",
+    "/classes/{class_id}/export",
+    "Download a class's results over a date range (that class only)",
+    query={
+        **_EXPORT_QUERY,
+        "from": "first day, YYYY-MM-DD (inclusive)",
+        "to": "last day, YYYY-MM-DD (inclusive)",
+    },
+    produces="application/octet-stream",
+)
+async def export_class(call: Call) -> Any:
+    cid = call.params["class_id"]
+    start, end = parse_day("from", call.query("from")), parse_day("to", call.query("to"))
+    if start and end and start > end:
+        raise BadRequest("from must not be after to")
+    return await _export(call, lambda tz: read_class(call.store, cid, start=start, end=end, tz=tz))
+
+
+@endpoint(
+    "GET",
+    "/sets/{set_id}/export",
+    "Download the results of every session of a set",
+    query=_EXPORT_QUERY,
+    produces="application/octet-stream",
+)
+async def export_set(call: Call) -> Any:
+    set_id = call.params["set_id"]
+    return await _export(call, lambda tz: read_set(call.store, set_id))
+
+
+@endpoint(
+    "GET",
+    "/sessions/{session_id}/report",
+    "Printable HTML report: item analysis with a chart per question, scores, groups",
+    query={"tz": _EXPORT_QUERY["tz"], "download": "1 to download instead of view"},
+    produces="text/html",
+)
+async def session_report(call: Call) -> Any:
+    sid = call.params["session_id"]
+    tz = parse_tz(call.query("tz"))
+
+    def work() -> tuple[str, str]:
+        data = read_session(call.store, sid)
+        return render_report(data, tz=tz), file_name(data, "csv", tz=tz)[:-4] + "-report.html"
+
+    html, name = await run_in_threadpool(work)
+    return Response(
+        html,
+        media_type="text/html; charset=utf-8",
+        headers={
+            "Content-Disposition": _attachment(name, inline=call.query("download") != "1"),
+            "Cache-Control": "no-store",
+            # self-contained: nothing may be fetched, and no script runs
+            "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'; "
+            "img-src data:",
+        },
+    )
+
+
+@endpoint(
+    "POST",
+    "/sets/import",
+    "Import a question set from CSV (prompt, choice a-d or choices, correct, skills)",
+    raw_body="text/csv",
+    status=201,
+    query={"name": "the new set's name", "partial": "1 to import the good rows"},
+)
+async def import_set(call: Call) -> Any:
+    name = (call.query("name") or "Imported questions").strip()
+    if not 1 <= len(name) <= 200:
+        raise BadRequest("name must be 1 to 200 characters")
+    try:
+        text = call.raw.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        raise BadRequest("the question set must be UTF-8 CSV text") from None
+    try:
+        sheet = parse_question_set(text)
+    except ValueError as exc:
+        raise BadRequest(str(exc)) from None
+    rejected = rejected_json(sheet.rejected)
+    if rejected and call.query("partial") != "1":
+        return rows_rejected(rejected)
+    if not sheet.rows:
+        raise BadRequest("the file has no questions", code="rows_rejected")
+    set_id = import_question_set(call.store, name, sheet.rows, now=time.time())
+    return {"set": call.store.get_set(set_id), "created": len(sheet.rows), "rejected": rejected}

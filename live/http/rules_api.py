@@ -1,0 +1,336 @@
+"""HTTP endpoints of the rule engine: flags, check-ins, class rules and grouping suggestions.
+
+Registered with ``live.http.api.endpoint`` when this module is imported (``live.http.app`` does), so they
+appear in the routes and the OpenAPI document like the rest. All of them need the teacher token.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass
+from typing import Any
+
+from live.errors import BadRequest
+from live.http.api import Call, endpoint, now
+from live.http.bodies import Body, Bool, Field, Int, IntList, Str
+from live.rules.flags import RuleEngine
+from live.rules.grouping import Answer, suggest
+from live.rules.rules import RulesError, load_rules
+from live.store.checkins import end_checkin, get_checkin, start_checkin
+
+__all__ = ["CHECKIN", "CHECKIN_END", "GROUPS", "RULES"]
+
+CHECKIN = Body(group_id=Int())
+CHECKIN_END = Body(
+    note=Str(required=False, min_len=0, max_len=2000),
+    goal=Str(
+        required=False,
+        min_len=0,
+        max_len=500,
+        description="the goal agreed; becomes the group's goal",
+    ),
+    next_step=Str(required=False, min_len=0, max_len=500),
+)
+RULES = Body(
+    toml=Str(min_len=0, max_len=50_000, description="TOML override; empty for the defaults")
+)
+
+
+@dataclass(frozen=True)
+class GroupList(Field):
+    """A list of groups to accept: ``[{"name", "students": [ids], "skill"?, "goal"?, "id"?}]``."""
+
+    max_items: int = 64
+    _GROUP = Body(
+        id=Int(required=False),
+        name=Str(max_len=100),
+        students=IntList(max_items=200),
+        skill=Str(required=False, min_len=0, max_len=100),
+        goal=Str(required=False, min_len=0, max_len=500),
+    )
+
+    def check(self, name: str, value: Any) -> Any:
+        if not isinstance(value, list) or not 1 <= len(value) <= self.max_items:
+            raise BadRequest(f"{name} must be a list of 1 to {self.max_items} groups")
+        out = []
+        for i, item in enumerate(value):
+            try:
+                out.append(self._GROUP.parse(item))
+            except BadRequest as exc:
+                raise BadRequest(f"{name}[{i}]: {exc.message}") from None
+        return out
+
+    def schema(self) -> dict[str, Any]:
+        return self._schema(
+            {
+                "type": "array",
+                "items": self._GROUP.schema(),
+                "minItems": 1,
+                "maxItems": self.max_items,
+            }
+        )
+
+
+GROUPS = Body(groups=GroupList(), archive_others=Bool(required=False))
+
+
+def _engine(call: Call) -> RuleEngine:
+    engine: RuleEngine = call.request.app.state.engine
+    return engine
+
+
+def _ids(raw: str | None, name: str) -> int | None:
+    if raw is None:
+        return None
+    if not raw.isdigit() or len(raw) > 15:
+        raise BadRequest(f"{name} must be a whole number")
+    return int(raw)
+
+
+# -- flags -------------------------------------------------------------------------------
+
+
+@endpoint(
+    "GET",
+    "/sessions/{session_id}/flags",
+    "The session's flags, oldest first",
+    query={"open": "1 for the open flags only"},
+)
+async def session_flags(call: Call) -> Any:
+    call.store.get_session(call.params["session_id"])
+    return call.store.flags(
+        session_id=call.params["session_id"], open_only=call.query("open") == "1"
+    )
+
+
+@endpoint("GET", "/classes/{class_id}/flags", "Every flag raised in the class's sessions")
+async def class_flags(call: Call) -> Any:
+    call.store.get_class(call.params["class_id"])
+    return call.store.flags(class_id=call.params["class_id"])
+
+
+@endpoint(
+    "POST",
+    "/sessions/{session_id}/flags/{flag_id}/dismiss",
+    "Dismiss an open flag (it stays quiet until its condition clears)",
+)
+async def dismiss_flag(call: Call) -> Any:
+    sid, fid = call.params["session_id"], call.params["flag_id"]
+    events = await call.sessions.commit(lambda t: _engine(call).dismiss(sid, fid, t))
+    flag = next(f for f in call.store.flags(session_id=sid) if f["id"] == fid)
+    return {"flag": flag, "events": [e.to_dict() for e in events]}
+
+
+# -- check-ins ---------------------------------------------------------------------------
+
+
+@endpoint(
+    "POST",
+    "/sessions/{session_id}/checkins",
+    "Start a check-in with a group (resolves its open flags, resets its timer)",
+    body=CHECKIN,
+    status=201,
+)
+async def create_checkin(call: Call) -> Any:
+    sid = call.params["session_id"]
+    group = call.body["group_id"]
+    events = await call.sessions.commit(lambda t: start_checkin(call.store, sid, group, now=t))
+    checkin = events[0].payload.checkin
+    return {**get_checkin(call.store, checkin), "events": [e.to_dict() for e in events]}
+
+
+@endpoint(
+    "POST",
+    "/sessions/{session_id}/checkins/{checkin_id}/end",
+    "End a check-in with a note, the goal agreed and the next step",
+    body=CHECKIN_END,
+)
+async def finish_checkin(call: Call) -> Any:
+    sid, cid = call.params["session_id"], call.params["checkin_id"]
+    b = call.body
+    events = await call.sessions.commit(
+        lambda t: end_checkin(
+            call.store,
+            sid,
+            cid,
+            note=b.get("note", ""),
+            goal=b.get("goal", ""),
+            next_step=b.get("next_step", ""),
+            now=t,
+        )
+    )
+    return {**get_checkin(call.store, cid), "events": [e.to_dict() for e in events]}
+
+
+@endpoint("GET", "/sessions/{session_id}/checkins", "The session's check-ins")
+async def session_checkins(call: Call) -> Any:
+    sid = call.params["session_id"]
+    session = call.store.get_session(sid)
+    return [c for c in call.store.checkins(class_id=session["class_id"]) if c["session_id"] == sid]
+
+
+@endpoint(
+    "GET",
+    "/classes/{class_id}/checkins",
+    "The class's check-ins over time, with minutes per group",
+    query={"group_id": "only this group"},
+)
+async def class_checkins(call: Call) -> Any:
+    class_id = call.params["class_id"]
+    call.store.get_class(class_id)
+    group = _ids(call.query("group_id"), "group_id")
+    if group is not None:
+        call.store.get_group(group, class_id=class_id)
+    rows = call.store.checkins(class_id=class_id, group_id=group)
+    minutes: dict[int, float] = {}
+    for r in rows:
+        if r["ended_at"] is not None:
+            minutes[r["group_id"]] = (
+                minutes.get(r["group_id"], 0.0) + (r["ended_at"] - r["started_at"]) / 60
+            )
+    return {
+        "checkins": rows,
+        "minutes": [{"group_id": g, "minutes": round(m, 1)} for g, m in minutes.items()],
+    }
+
+
+# -- rules -------------------------------------------------------------------------------
+
+
+def _rules_view(override: str | None) -> dict[str, Any]:
+    rules = load_rules(None, override)
+    return {"override": override, "rules": [asdict(r) for r in rules]}
+
+
+@endpoint("GET", "/classes/{class_id}/rules", "The class's rules: the defaults and its override")
+async def class_rules(call: Call) -> Any:
+    override = call.store.get_class(call.params["class_id"])["rules"]
+    try:
+        return _rules_view(override)
+    except RulesError as exc:
+        return {**_rules_view(None), "override": override, "override_error": str(exc)}
+
+
+@endpoint(
+    "PUT",
+    "/classes/{class_id}/rules",
+    "Set the class's rule override (TOML; checked before it is stored)",
+    body=RULES,
+)
+async def set_class_rules(call: Call) -> Any:
+    text = call.body["toml"]
+    try:
+        view = _rules_view(text or None)
+    except RulesError as exc:
+        raise BadRequest(str(exc), code="invalid_rules") from None
+    call.store.update_class(call.params["class_id"], rules=text, now=now())
+    return view
+
+
+# -- grouping suggestions ----------------------------------------------------------------
+
+
+def _answers(call: Call, class_id: int, sessions: int | None) -> list[Answer]:
+    rows = call.store.query(
+        "SELECT r.student_id, a.question_id, a.correct, r.answer, q.skills, q.choices"
+        " FROM responses r JOIN asked a ON a.id = r.asked_id"
+        " JOIN questions q ON q.id = a.question_id JOIN sessions s ON s.id = a.session_id"
+        " WHERE s.class_id = ? AND a.correct IS NOT NULL"
+        " AND (? IS NULL OR s.id IN (SELECT id FROM sessions WHERE class_id = ?"
+        "  ORDER BY started_at DESC, id DESC LIMIT ?))"
+        " ORDER BY s.started_at, a.number",
+        (class_id, sessions, class_id, sessions or 0),
+    )
+    out = []
+    for r in rows:
+        choices = json.loads(r["choices"])
+        index = "ABCD".index(r["answer"])
+        out.append(
+            Answer(
+                r["student_id"],
+                r["question_id"],
+                tuple(json.loads(r["skills"])),
+                r["answer"],
+                r["correct"],
+                choices[index] if index < len(choices) else "",
+            )
+        )
+    return out
+
+
+@endpoint(
+    "GET",
+    "/classes/{class_id}/grouping",
+    "Suggest small groups by need on chosen skills, with the evidence per student",
+    query={
+        "skills": "comma-separated skill tags (required)",
+        "size": "students per group, 2-12 (default 4)",
+        "sessions": "only the class's last N sessions (default all)",
+    },
+)
+async def grouping(call: Call) -> Any:
+    class_id = call.params["class_id"]
+    students = call.store.list_students(class_id)
+    skills = [s.strip() for s in (call.query("skills") or "").split(",") if s.strip()]
+    if not skills:
+        raise BadRequest("skills is required: ?skills=tag1,tag2")
+    size = _ids(call.query("size"), "size") or 4
+    if not 2 <= size <= 12:
+        raise BadRequest("size must be between 2 and 12")
+    sessions = _ids(call.query("sessions"), "sessions")
+    answers = _answers(call, class_id, sessions)
+    result = suggest(students, answers, skills, size=size)
+    result["current"] = call.store.list_groups(class_id)
+    return result
+
+
+@endpoint(
+    "POST",
+    "/classes/{class_id}/grouping/accept",
+    "Accept (edited) suggestions: create or update the groups; history is kept",
+    body=GROUPS,
+)
+async def accept_grouping(call: Call) -> Any:
+    class_id = call.params["class_id"]
+    groups = call.body["groups"]
+    existing = {g["id"]: g for g in call.store.list_groups(class_id)}
+    by_name = {g["name"]: g["id"] for g in existing.values()}
+    active = {s["id"] for s in call.store.list_students(class_id)}
+    seen: set[int] = set()
+    names: set[str] = set()
+    for g in groups:
+        if g["name"] in names:
+            raise BadRequest(f"two groups are called {g['name']!r}")
+        names.add(g["name"])
+        if "id" in g and g["id"] not in existing:
+            raise BadRequest(f"no group {g['id']} in class {class_id}")
+        for sid in g["students"]:
+            if sid not in active:
+                raise BadRequest(f"no active student {sid} in class {class_id}")
+            if sid in seen:
+                raise BadRequest(f"student {sid} is in two groups")
+            seen.add(sid)
+    t = now()
+    kept: list[int] = []
+    for g in groups:
+        target = g.get("id") or by_name.get(g["name"])
+        fields = {k: g[k] for k in ("skill", "goal") if k in g}
+        if target is None:
+            row = call.store.create_group(
+                class_id,
+                g["name"],
+                students=g["students"],
+                goal=fields.get("goal", ""),
+                skill=fields.get("skill") or None,
+                now=t,
+            )
+        else:
+            row = call.store.update_group(
+                target, class_id=class_id, name=g["name"], students=g["students"], now=t, **fields
+            )
+        kept.append(row["id"])
+    if call.body.get("archive_others"):
+        for gid in existing:
+            if gid not in kept:
+                call.store.archive_group(gid, class_id=class_id, now=t)
+    return call.store.list_groups(class_id)

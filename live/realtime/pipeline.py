@@ -1,0 +1,140 @@
+"""The flow of one camera frame, top to bottom: detect -> track -> record -> store -> publish -> rules.
+
+Read ``process_frame`` first: it is the whole path from a phone's JPEG to every dashboard.
+``Scan`` is one scanner connection's state (its tracker, the question its evidence belongs to);
+``live.realtime.scan`` is the WebSocket around it (newest frame wins, errors, close codes).
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from live.errors import Conflict
+from live.realtime.sessions import Sessions
+from scanner import Confirmation, Detection, Detector, Tracker, TrackUpdate
+
+__all__ = ["CARD_STATES", "Context", "Scan", "frame_cards", "process_frame"]
+
+CARD_STATES = ("new", "confirmed", "changed", "unassigned")
+"""A card's ``state`` in ``scan.frame``. ``new``: seen, its answer not confirmed yet;
+``confirmed``: this frame agrees with the confirmed answer (recorded while a question is open);
+``changed``: this frame reads another answer than the confirmed one, not confirmed yet;
+``unassigned``: no student of this session's class holds the card, so nothing is recorded."""
+
+
+async def process_frame(scan: Scan, data: bytes, now: float) -> list[dict[str, Any]]:
+    """One encoded frame through the whole flow; returns the cards for the phone's overlay.
+
+    Raises ``scanner.ImageError`` for bytes that are not a (safe) image, and ``Conflict`` with
+    code ``session_ended`` once the session has ended.
+    """
+    hints = scan.tracker.hints(now)  # where cards were just seen: the detector looks closer
+    detections = await asyncio.to_thread(scan.detect, data, hints)  # detect, off the loop
+    context = scan.context()  # the session now: open question (a new one resets the tracker)
+    update = scan.tracker.update(detections, now)  # track: confirmed reads and changes
+    for confirmation in update.confirmations:
+        # record -> store -> publish -> rules: Sessions.record commits the response and its
+        # event, publishes it on the bus, then runs the rule engine's hooks
+        await scan.record(confirmation, context)
+    return frame_cards(update, context)
+
+
+@dataclass(frozen=True)
+class Context:
+    """What a frame is read against: the open question, and card -> student of the class."""
+
+    question: int | None  # the asked id open for answers, or None
+    status: str | None  # "open", "closed", "revealed", or None before the first question
+    students: dict[int, dict[str, Any]]  # card -> {"id", "name"}
+
+
+@dataclass
+class Scan:
+    """One scanner connection: its tracker and the session it records into."""
+
+    sessions: Sessions
+    detector: Detector
+    session_id: int
+    max_bytes: int
+    max_pixels: int
+    tracker: Tracker = field(default_factory=Tracker)
+    question: int | None = None  # the open question the tracker's evidence belongs to
+    status: str | None = None  # the current question's status, as of the last frame
+
+    def detect(
+        self, data: bytes, hints: Sequence[tuple[float, float, float]] = ()
+    ) -> list[Detection]:
+        """Decode and detect (runs in a worker thread)."""
+        return self.detector.detect_bytes(
+            data, max_bytes=self.max_bytes, max_pixels=self.max_pixels, hints=hints
+        )
+
+    def context(self) -> Context:
+        """Read the session; a question opened (asked, or re-opened) since the last frame
+        resets the tracker, so an answer held up to the previous question is not carried over.
+        """
+        rows = self.sessions.store.query(
+            "SELECT s.class_id, s.ended_at, a.id AS asked, a.closed_at, a.revealed_at"
+            " FROM sessions s LEFT JOIN asked a ON a.id = (SELECT id FROM asked"
+            "  WHERE session_id = s.id ORDER BY number DESC LIMIT 1) WHERE s.id = ?",
+            (self.session_id,),
+        )
+        if not rows or rows[0]["ended_at"] is not None:
+            raise Conflict(f"session {self.session_id} has ended", code="session_ended")
+        row = rows[0]
+        status = None
+        if row["asked"] is not None:
+            status = "revealed" if row["revealed_at"] else "closed" if row["closed_at"] else "open"
+        self.status = status
+        question = row["asked"] if status == "open" else None
+        if question != self.question:
+            self.tracker.reset()
+            self.question = question
+        students = self.sessions.store.query(
+            "SELECT id, name, card FROM students"
+            " WHERE class_id = ? AND active = 1 AND card IS NOT NULL",
+            (row["class_id"],),
+        )
+        return Context(
+            question, status, {s["card"]: {"id": s["id"], "name": s["name"]} for s in students}
+        )
+
+    async def record(self, confirmation: Confirmation, context: Context) -> bool:
+        """Record a confirmed read as the student's answer; False when it cannot count
+        (a card no student holds, no open question)."""
+        student = context.students.get(confirmation.card)
+        if student is None or context.question is None:
+            return False
+        try:
+            await self.sessions.record(
+                self.session_id,
+                student["id"],
+                confirmation.answer,
+                source="scan",
+                card=confirmation.card,
+            )
+        except Conflict as exc:
+            if exc.code == "session_ended":
+                raise
+            return False  # closed between the read and the record: the teacher was first
+        return True
+
+
+def frame_cards(update: TrackUpdate, context: Context) -> list[dict[str, Any]]:
+    """The ``cards`` of a ``scan.frame`` message (pure)."""
+    cards = []
+    for card in update.cards:
+        student = context.students.get(card.card)
+        cards.append(
+            {
+                "card": card.card,
+                "answer": card.answer,
+                "corners": [[round(float(x), 1), round(float(y), 1)] for x, y in card.corners],
+                "student": student,
+                "state": card.state if student is not None else "unassigned",
+            }
+        )
+    return cards

@@ -1,0 +1,399 @@
+"""The rule engine's shell: reads the class from the store, runs the pure ``Engine`` after every
+committed command, stores its flags and appends their events.
+
+``RuleEngine.after`` is a ``Sessions.after`` hook: it gets the events a command committed and
+``now``, and returns the ``flag.raised`` / ``flag.updated`` / ``flag.resolved`` events it
+appended in one transaction (the flag rows and the events together), which ``Sessions`` then
+publishes. Flag events are for the teacher only: ``live.realtime.views`` lets the projector see an
+allow-list of event types, and ``flag.*`` and ``checkin.*`` are not on it.
+
+One ``Engine`` per running session is kept in memory, built by replaying the session's log, and
+caught up from the store when it missed events (another process committed them, or they were
+appended without hooks). A cheap fingerprint of the roster, the groups and the class's rule
+override is read per batch; when it changes (a student moved group, a goal changed, the rules
+were edited), the engine is rebuilt from the log.
+
+Decisions are stored only if the log has not moved since the engine read it: ``_store`` checks
+the session's seq inside the write transaction (``BEGIN IMMEDIATE`` holds every other writer
+off), and when another process got there first the engine is rebuilt from the log and decides
+again. So two processes sharing the store, running hooks or ticks at the same moment, never
+raise (or resolve) the same flag twice. ``RuleEngine.dismiss`` reads the flag row inside its
+write transaction for the same reason: of two teachers dismissing one flag at once, one appends
+``flag.resolved`` and the other gets a ``Conflict``.
+
+``RuleEngine.tick`` is the same decision for one running session with no new event: time-based
+rules (a check-in overdue, a question open 20 s with a group silent) fire in a quiet spell when
+``live.rules.ticker`` calls it every few seconds.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import sqlite3
+from collections import OrderedDict
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from live.errors import Conflict, NotFound
+from live.events import (
+    Event,
+    FlagRaised,
+    FlagResolved,
+    FlagUpdated,
+    Payload,
+    QuestionAsked,
+)
+from live.rules.engine import Decision, Engine, Raise, Resolve, Update
+from live.rules.metrics import Context, Group, PastCheckin, PastSession, Question
+from live.rules.rules import Rule, RulesError, load_rules
+from live.store import Store
+
+__all__ = ["HISTORY_SESSIONS", "TEACHER_ONLY", "TICK_HORIZON_S", "RuleEngine", "load_context"]
+
+log = logging.getLogger("cardcheck.rules")
+
+HISTORY_SESSIONS = 12
+"""Earlier sessions read for rolling windows and goal progress (windows up to this many)."""
+
+TEACHER_ONLY = frozenset(
+    {"flag.raised", "flag.updated", "flag.resolved", "checkin.started", "checkin.ended"}
+)
+"""Event types this module and the check-ins append: never for the projector."""
+
+TICK_HORIZON_S = 12 * 3600.0
+"""Sessions started longer ago than this are not ticked: a lesson left running overnight would
+otherwise update its overdue flags every minute, for ever (its events still run the rules)."""
+
+_ATTEMPTS = 3
+"""Tries at storing one round of decisions while other processes keep moving the log."""
+
+
+class _Moved(Exception):
+    """The session's log moved on since the engine read it; its decisions may be stale."""
+
+
+_FINGERPRINT = """
+SELECT
+ (SELECT count(*) || '/' || coalesce(max(m.id), 0) || '/' || count(m.left_at)
+    FROM group_members m JOIN groups g ON g.id = m.group_id WHERE g.class_id = ?),
+ (SELECT count(*) || '/' || coalesce(max(id), 0) || '/' || coalesce(sum(active), 0)
+    || '/' || coalesce(sum(card), 0) FROM students WHERE class_id = ?),
+ (SELECT group_concat(id || ':' || coalesce(skill, '') || ':' || goal || ':' || name || ':'
+    || coalesce(archived_at, ''), ',') FROM groups WHERE class_id = ?),
+ (SELECT coalesce(rules, '') FROM classes WHERE id = ?)
+"""
+
+
+@dataclass
+class _Live:
+    engine: Engine
+    class_id: int
+    fingerprint: tuple[Any, ...]
+
+
+def load_context(store: Store, session_id: int) -> tuple[Context, str | None]:
+    """The session's class as the store has it now, and its rule override text."""
+    session = store.get_session(session_id)
+    class_id = int(session["class_id"])
+    cls = store.get_class(class_id)
+    students = store.query(
+        "SELECT s.id, s.card, (SELECT m.group_id FROM group_members m"
+        " WHERE m.student_id = s.id AND m.left_at IS NULL) AS group_id"
+        " FROM students s WHERE s.class_id = ? AND s.active = 1",
+        (class_id,),
+    )
+    groups = store.query(
+        "SELECT g.id, g.name, g.skill, g.goal, g.created_at,"
+        " (SELECT max(set_at) FROM goals WHERE group_id = g.id) AS goal_since"
+        " FROM groups g WHERE g.class_id = ? AND g.archived_at IS NULL ORDER BY g.id",
+        (class_id,),
+    )
+    questions = store.query(
+        "SELECT DISTINCT q.id, q.correct, q.choices, q.skills FROM questions q"
+        " WHERE q.archived_at IS NULL OR q.id IN (SELECT question_id FROM asked"
+        " WHERE session_id = ?)",
+        (session_id,),
+    )
+    past = store.query(
+        "SELECT id, started_at FROM sessions WHERE class_id = ? AND id != ?"
+        " AND started_at <= ? ORDER BY started_at DESC, id DESC LIMIT ?",
+        (class_id, session_id, session["started_at"], HISTORY_SESSIONS),
+    )
+    past_sessions = []
+    for p in reversed(past):
+        results: dict[tuple[int, str], list[int]] = {}
+        for r in store.query(
+            "SELECT r.student_id, r.answer, a.correct, q.skills FROM responses r"
+            " JOIN asked a ON a.id = r.asked_id JOIN questions q ON q.id = a.question_id"
+            " WHERE a.session_id = ? AND a.correct IS NOT NULL",
+            (p["id"],),
+        ):
+            right = int(r["answer"] == r["correct"])
+            for skill in ("", *json.loads(r["skills"])):
+                tally = results.setdefault((r["student_id"], skill), [0, 0])
+                tally[0] += 1
+                tally[1] += right
+        past_sessions.append(
+            PastSession(p["id"], p["started_at"], {k: (v[0], v[1]) for k, v in results.items()})
+        )
+    checkins = store.query(
+        "SELECT group_id, started_at, ended_at FROM checkins WHERE class_id = ?"
+        " AND (session_id IS NULL OR session_id != ?) ORDER BY started_at",
+        (class_id, session_id),
+    )
+    context = Context(
+        class_id=class_id,
+        students={r["id"]: r["group_id"] for r in students},
+        cards={r["id"]: r["card"] for r in students},
+        groups={
+            g["id"]: Group(
+                g["id"],
+                g["name"],
+                g["skill"],
+                g["goal"],
+                g["created_at"],
+                g["goal_since"] if g["goal_since"] is not None else g["created_at"],
+            )
+            for g in groups
+        },
+        questions={
+            q["id"]: Question(
+                q["id"],
+                q["correct"],
+                tuple(json.loads(q["choices"])),
+                tuple(json.loads(q["skills"])),
+            )
+            for q in questions
+        },
+        past_sessions=tuple(past_sessions),
+        past_checkins=tuple(
+            PastCheckin(c["group_id"], c["started_at"], c["ended_at"]) for c in checkins
+        ),
+    )
+    return context, cls["rules"]
+
+
+class RuleEngine:
+    """Flags for every running session of one store. Call from one thread (the event loop)."""
+
+    def __init__(self, store: Store, *, defaults: str | None = None, keep: int = 32) -> None:
+        self.store = store
+        self.defaults = defaults
+        self.keep = keep
+        self._live: OrderedDict[int, _Live] = OrderedDict()
+
+    def running(self, now: float) -> list[int]:
+        """The running sessions a tick looks at: not ended, started within the horizon."""
+        rows = self.store.query(
+            "SELECT id FROM sessions WHERE ended_at IS NULL AND started_at >= ? ORDER BY id",
+            (now - TICK_HORIZON_S,),
+        )
+        return [int(r["id"]) for r in rows]
+
+    def tick(self, session_id: int, now: float) -> list[Event]:
+        """Decide for ``session_id`` at ``now`` with no new event (catching up from the log
+        first); the flag events appended, to publish. A failure is logged, never raised."""
+        try:
+            return self._session(session_id, (), now, tick=True)
+        except Exception:
+            log.exception("the rule engine failed to tick session %d; it rebuilds", session_id)
+            self._live.pop(session_id, None)
+            return []
+
+    async def after(self, events: Sequence[Event], now: float) -> list[Event]:
+        """The ``Sessions.after`` hook. A failure here is logged and never fails the command
+        that committed ``events`` (an answer is recorded whatever the rules make of it)."""
+        try:
+            return self.handle(events, now)
+        except Exception:
+            log.exception(
+                "the rule engine failed on %d event(s); it rebuilds next time", len(events)
+            )
+            for e in events:
+                self._live.pop(e.session, None)
+            return []
+
+    def handle(self, events: Sequence[Event], now: float) -> list[Event]:
+        """Apply committed ``events``, decide, store the decisions; the events appended."""
+        out: list[Event] = []
+        for session_id in dict.fromkeys(e.session for e in events):
+            batch = [e for e in events if e.session == session_id]
+            if all(e.type in TEACHER_ONLY and e.type.startswith("flag.") for e in batch):
+                live = self._live.get(session_id)
+                if live is not None:
+                    live.engine.replay(batch)
+                continue
+            out.extend(self._session(session_id, batch, now))
+        return out
+
+    def rules_for(self, override: str | None) -> tuple[Rule, ...]:
+        try:
+            return load_rules(self.defaults, override)
+        except RulesError as exc:  # stored before validation existed, or defaults edited
+            log.error("class rules are not usable, using the defaults: %s", exc)
+            return load_rules(self.defaults)
+
+    def engine(self, session_id: int) -> Engine:
+        """The session's engine, up to date with the store's log."""
+        return self._engine(session_id, ()).engine
+
+    def _fingerprint(self, class_id: int) -> tuple[Any, ...]:
+        rows = self.store.query(_FINGERPRINT, (class_id,) * 4)
+        return tuple(rows[0].values())
+
+    def _engine(self, session_id: int, batch: Sequence[Event]) -> _Live:
+        live = self._live.get(session_id)
+        if live is not None:
+            stale = live.fingerprint != self._fingerprint(live.class_id) or any(
+                isinstance(e.payload, QuestionAsked)
+                and e.payload.question_id not in live.engine.context.questions
+                for e in batch
+            )
+            if stale:
+                live = None
+        if live is None:
+            context, override = load_context(self.store, session_id)
+            engine = Engine(context, self.rules_for(override), session_id=session_id)
+            engine.replay(self.store.events_since(session_id, 0, limit=1_000_000))
+            live = _Live(engine, context.class_id, self._fingerprint(context.class_id))
+            self._live[session_id] = live
+            while len(self._live) > self.keep:
+                self._live.popitem(last=False)
+        else:
+            engine = live.engine
+            if not batch or batch[0].seq > engine.seq + 1:
+                engine.replay(self.store.events_since(session_id, engine.seq, limit=1_000_000))
+            engine.replay(batch)
+        self._live.move_to_end(session_id)
+        return live
+
+    def _session(
+        self, session_id: int, batch: Sequence[Event], now: float, *, tick: bool = False
+    ) -> list[Event]:
+        for _ in range(_ATTEMPTS):
+            live = self._engine(session_id, batch)
+            decisions = live.engine.tick(now) if tick else live.engine.decide(now)
+            try:
+                events = (
+                    self._store(session_id, live.class_id, decisions, now, seq=live.engine.seq)
+                    if decisions
+                    else []
+                )
+            except _Moved:
+                # another process appended since the engine read the log (maybe the very flag
+                # decided here): decide again from the log as it is now. Not incrementally,
+                # since deciding consumed what had changed.
+                self._live.pop(session_id, None)
+                continue
+            live.engine.replay(events)
+            if live.engine.ended:
+                self._live.pop(session_id, None)
+            return events
+        log.warning("session %d: the log kept moving; the rules decide next time", session_id)
+        return []
+
+    def _store(
+        self,
+        session_id: int,
+        class_id: int,
+        decisions: Sequence[Decision],
+        now: float,
+        *,
+        seq: int | None = None,
+    ) -> list[Event]:
+        """Store ``decisions`` as flag rows and events in one transaction; with ``seq``, only
+        if the session's log still ends at ``seq`` (``_Moved`` otherwise, nothing written)."""
+        with self.store.transaction() as db:
+            if seq is not None:
+                row = db.execute("SELECT seq FROM sessions WHERE id = ?", (session_id,)).fetchone()
+                if row is None or int(row[0]) != seq:
+                    raise _Moved(session_id)
+            return self._write(db, session_id, class_id, decisions, now)
+
+    def _write(
+        self,
+        db: sqlite3.Connection,
+        session_id: int,
+        class_id: int,
+        decisions: Sequence[Decision],
+        now: float,
+    ) -> list[Event]:
+        """Write ``decisions`` in the open transaction ``db``; the events appended."""
+        events: list[Event] = []
+        for d in decisions:
+            payload: Payload
+            if isinstance(d, Raise):
+                cur = db.execute(
+                    "INSERT INTO flags(session_id, class_id, group_id, student_id, rule,"
+                    " severity, message, evidence, raised_at, updated_at)"
+                    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    (
+                        session_id,
+                        class_id,
+                        d.ident.group,
+                        d.ident.student,
+                        d.ident.rule,
+                        d.severity,
+                        d.message,
+                        json.dumps(d.evidence),
+                        now,
+                        now,
+                    ),
+                )
+                payload = FlagRaised(
+                    int(cur.lastrowid or 0),
+                    d.ident.rule,
+                    d.scope,
+                    d.ident.group,
+                    d.ident.student,
+                    d.severity,
+                    d.message,
+                    d.evidence,
+                )
+            elif isinstance(d, Update):
+                db.execute(
+                    "UPDATE flags SET severity = ?, message = ?, evidence = ?, updated_at = ?"
+                    " WHERE id = ?",
+                    (d.severity, d.message, json.dumps(d.evidence), now, d.flag),
+                )
+                payload = FlagUpdated(d.flag, d.severity, d.message, d.evidence)
+            else:
+                db.execute(
+                    "UPDATE flags SET resolved_at = ?, resolution = ?, updated_at = ?"
+                    " WHERE id = ? AND resolved_at IS NULL",
+                    (now, d.reason, now, d.flag),
+                )
+                payload = FlagResolved(d.flag, d.reason)
+            events.append(self.store.append(db, session_id, payload, now))
+        return events
+
+    def dismiss(self, session_id: int, flag_id: int, now: float) -> list[Event]:
+        """Resolve open flag ``flag_id`` as dismissed; the one ``flag.resolved`` event.
+
+        Raises ``NotFound`` (no such flag in the session) or ``Conflict`` with code
+        ``flag_resolved`` (it is resolved already). The check runs inside the write
+        transaction, so of two processes dismissing the same flag at once exactly one appends
+        the event and the other gets the ``Conflict`` (a 409 on the endpoint)."""
+        live = self._engine(session_id, ())
+        # the engine's view may be stale (another process may resolve the flag before the
+        # transaction starts): whether it is open is decided by the flag row, read under the lock
+        decision = live.engine.dismiss(flag_id) or Resolve(flag_id, "dismissed")
+        with self.store.transaction() as db:
+            row = db.execute(
+                "SELECT class_id, resolved_at FROM flags WHERE id = ? AND session_id = ?",
+                (flag_id, session_id),
+            ).fetchone()
+            if row is None:
+                raise NotFound(f"no flag {flag_id} in session {session_id}")
+            if row["resolved_at"] is not None:
+                raise Conflict(f"flag {flag_id} is already resolved", code="flag_resolved")
+            events = self._write(db, session_id, int(row["class_id"]), [decision], now)
+        if events[0].seq != live.engine.seq + 1:
+            # another process appended since the engine caught up: replaying the dismissal
+            # alone would skip those events, so rebuild from the log next time instead
+            self._live.pop(session_id, None)
+        else:
+            live.engine.replay(events)
+        return events

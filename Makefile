@@ -40,6 +40,7 @@ test: $(VENV)/.installed-test system-deps
 	$(BIN)/ruff check live scanner tests bench
 	$(BIN)/ruff format --check live scanner tests bench
 	$(BIN)/mypy
+	$(BIN)/lint-imports
 	$(BIN)/python -m pytest
 
 lint: $(VENV)/.installed-test

@@ -10,13 +10,11 @@ from __future__ import annotations
 import hmac
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Literal
 
 from live.errors import Forbidden, Unauthorized
+from live.session import Role
 
 __all__ = ["Role", "Tokens"]
-
-Role = Literal["teacher", "projector"]
 
 
 @dataclass(frozen=True)

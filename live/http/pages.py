@@ -66,12 +66,7 @@ async def current_session(call: Call) -> Any:
     if raw is not None and not raw.isdigit():
         raise BadRequest("class_id must be a whole number")
     class_id = int(raw) if raw else None
-    rows = call.store.query(
-        "SELECT id FROM sessions WHERE ended_at IS NULL AND (? IS NULL OR class_id = ?)"
-        " ORDER BY started_at DESC, id DESC LIMIT 1",
-        (class_id, class_id),
-    )
-    return {"session": rows[0]["id"] if rows else None}
+    return {"session": call.store.newest_running_session(class_id=class_id)}
 
 
 def _choice(call: Call, name: str, options: tuple[str, ...], default: str) -> str:

@@ -23,7 +23,7 @@ from starlette.responses import Response
 from live.errors import BadRequest
 from live.http.api import Call, endpoint, rows_rejected
 from live.reports.export import FORMATS, export, file_name
-from live.reports.imports import import_question_set, parse_question_set, rejected_json
+from live.reports.imports import parse_question_set, rejected_json
 from live.reports.report import ReportData, read_class, read_session, read_set
 from live.reports.report_html import render_report
 
@@ -187,5 +187,5 @@ async def import_set(call: Call) -> Any:
         return rows_rejected(rejected)
     if not sheet.rows:
         raise BadRequest("the file has no questions", code="rows_rejected")
-    set_id = import_question_set(call.store, name, sheet.rows, now=time.time())
+    set_id = call.store.import_question_set(name, sheet.rows, now=time.time())
     return {"set": call.store.get_set(set_id), "created": len(sheet.rows), "rejected": rejected}

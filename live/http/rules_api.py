@@ -231,16 +231,7 @@ async def set_class_rules(call: Call) -> Any:
 
 
 def _answers(call: Call, class_id: int, sessions: int | None) -> list[Answer]:
-    rows = call.store.query(
-        "SELECT r.student_id, a.question_id, a.correct, r.answer, q.skills, q.choices"
-        " FROM responses r JOIN asked a ON a.id = r.asked_id"
-        " JOIN questions q ON q.id = a.question_id JOIN sessions s ON s.id = a.session_id"
-        " WHERE s.class_id = ? AND a.correct IS NOT NULL"
-        " AND (? IS NULL OR s.id IN (SELECT id FROM sessions WHERE class_id = ?"
-        "  ORDER BY started_at DESC, id DESC LIMIT ?))"
-        " ORDER BY s.started_at, a.number",
-        (class_id, sessions, class_id, sessions or 0),
-    )
+    rows = call.store.graded_answers(class_id, last_sessions=sessions)
     out = []
     for r in rows:
         choices = json.loads(r["choices"])

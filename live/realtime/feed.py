@@ -26,7 +26,6 @@ from typing import Any
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
 from live.events import Event
-from live.http.auth import Role
 from live.realtime.bus import Overflow, Subscription
 from live.realtime.sockets import (
     CLOSE_BAD_REQUEST,
@@ -36,7 +35,7 @@ from live.realtime.sockets import (
     refuse,
 )
 from live.realtime.views import PROJECTOR_REFRESH, for_role
-from live.session import first_name, snapshot
+from live.session import Role, first_name, snapshot
 from live.store import Store
 
 __all__ = ["MAX_CLIENT_MESSAGE", "QUEUE_SIZE", "REPLAY_WINDOW", "live_socket"]

@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from live.errors import Conflict
+from live.errors import Conflict, NotFound
 from live.realtime.sessions import Sessions
 from scanner import Confirmation, Detection, Detector, Tracker, TrackUpdate
 
@@ -76,15 +76,12 @@ class Scan:
         """Read the session; a question opened (asked, or re-opened) since the last frame
         resets the tracker, so an answer held up to the previous question is not carried over.
         """
-        rows = self.sessions.store.query(
-            "SELECT s.class_id, s.ended_at, a.id AS asked, a.closed_at, a.revealed_at"
-            " FROM sessions s LEFT JOIN asked a ON a.id = (SELECT id FROM asked"
-            "  WHERE session_id = s.id ORDER BY number DESC LIMIT 1) WHERE s.id = ?",
-            (self.session_id,),
-        )
-        if not rows or rows[0]["ended_at"] is not None:
+        try:
+            row, students = self.sessions.store.scan_context(self.session_id)
+        except NotFound:
+            row, students = None, []
+        if row is None or row["ended_at"] is not None:
             raise Conflict(f"session {self.session_id} has ended", code="session_ended")
-        row = rows[0]
         status = None
         if row["asked"] is not None:
             status = "revealed" if row["revealed_at"] else "closed" if row["closed_at"] else "open"
@@ -93,11 +90,6 @@ class Scan:
         if question != self.question:
             self.tracker.reset()
             self.question = question
-        students = self.sessions.store.query(
-            "SELECT id, name, card FROM students"
-            " WHERE class_id = ? AND active = 1 AND card IS NOT NULL",
-            (row["class_id"],),
-        )
         return Context(
             question, status, {s["card"]: {"id": s["id"], "name": s["name"]} for s in students}
         )

@@ -19,7 +19,7 @@ from urllib.parse import urlsplit
 from starlette.websockets import WebSocket, WebSocketState
 
 from live.errors import NotFound
-from live.http.auth import Role
+from live.session import Role
 from live.settings import Settings
 
 __all__ = [

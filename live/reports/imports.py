@@ -15,9 +15,8 @@ from __future__ import annotations
 
 import csv
 import io
-import json
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
@@ -27,7 +26,6 @@ from live.reports.roster import RosterSheet, parse_roster_rows
 __all__ = [
     "QuestionRow",
     "QuestionSheet",
-    "import_question_set",
     "is_xlsx",
     "parse_question_set",
     "read_roster",
@@ -209,31 +207,6 @@ def parse_question_set(text: str) -> QuestionSheet:
         correct = raw_correct if raw_correct in ("A", "B", "C", "D") else None
         sheet.rows.append(QuestionRow(line, prompt, tuple(raw_choices), correct, skills))
     return sheet
-
-
-def import_question_set(store: Any, name: str, rows: Sequence[QuestionRow], *, now: float) -> int:
-    """Create the questions and a set holding them, in order, in one transaction: all or
-    nothing. Returns the new set's id."""
-    with store.transaction() as db:
-        cur = db.execute("INSERT INTO question_sets(name, created_at) VALUES (?, ?)", (name, now))
-        set_id = int(cur.lastrowid or 0)
-        for position, row in enumerate(rows):
-            q = db.execute(
-                "INSERT INTO questions(prompt, choices, correct, skills, created_at)"
-                " VALUES (?, ?, ?, ?, ?)",
-                (
-                    row.prompt,
-                    json.dumps(list(row.choices)),
-                    row.correct,
-                    json.dumps(list(row.skills)),
-                    now,
-                ),
-            )
-            db.execute(
-                "INSERT INTO question_set_items(set_id, question_id, position) VALUES (?, ?, ?)",
-                (set_id, int(q.lastrowid or 0), position),
-            )
-    return set_id
 
 
 def rejected_json(rejected: Iterable[tuple[int, str]]) -> list[dict[str, Any]]:

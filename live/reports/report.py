@@ -1,7 +1,7 @@
 """Reports: what was asked and answered, read from the store, and the item analysis on it.
 
 Two halves. ``read_session``, ``read_class`` and ``read_set`` are the thin reading layer: a handful
-of SELECTs (``Store.query``) into one ``ReportData`` of frozen dataclasses. Everything else here is
+of the store's report reads (``live.store.reporting``) into one ``ReportData`` of frozen dataclasses. Everything else here is
 pure: rows in, numbers out, no I/O and no clock, so exports and the HTML report are plain functions
 of a ``ReportData``.
 
@@ -35,9 +35,10 @@ from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta, tzinfo
-from typing import Any, Literal, Protocol
+from typing import Any, Literal
 
 from live.errors import NotFound
+from live.store.reporting import ReportRecords as Reader
 
 __all__ = [
     "MIN_GROUP",
@@ -74,12 +75,6 @@ TOP_FRACTION = 0.27
 ANSWERS = ("A", "B", "C", "D")
 
 Scope = Literal["session", "class", "set"]
-
-
-class Reader(Protocol):
-    """What the reading layer needs of the store."""
-
-    def query(self, sql: str, params: Sequence[Any] = ()) -> list[dict[str, Any]]: ...
 
 
 # -- the data ------------------------------------------------------------------------------
@@ -247,17 +242,11 @@ def split_name(name: str) -> tuple[str, str]:
 
 # -- reading (the thin layer) --------------------------------------------------------------
 
-_SESSION_COLS = "s.id, s.class_id, c.name AS class_name, s.set_id, s.started_at, s.ended_at"
-
 
 def read_session(store: Reader, session_id: int) -> ReportData:
     """One session, its students in the groups they were in at it. ``NotFound`` for an
     unknown id."""
-    rows = store.query(
-        f"SELECT {_SESSION_COLS} FROM sessions s JOIN classes c ON c.id = s.class_id"
-        " WHERE s.id = ?",
-        (session_id,),
-    )
+    rows = store.report_session(session_id)
     if not rows:
         raise NotFound(f"no session {session_id}")
     return _read(store, "session", f"Session {session_id}", rows, {"session": session_id})
@@ -287,39 +276,25 @@ def read_class(
     Its students carry their *current* group (one row per student spans every session), while
     each response's group at its session is ``session_groups(data.sessions, data.stays)``.
     """
-    cls = store.query("SELECT id, name FROM classes WHERE id = ?", (class_id,))
-    if not cls:
+    cls = store.report_class(class_id)
+    if cls is None:
         raise NotFound(f"no class {class_id}")
-    lo, hi = day_bounds(start, end, tz)
-    rows = store.query(
-        f"SELECT {_SESSION_COLS} FROM sessions s JOIN classes c ON c.id = s.class_id"
-        " WHERE s.class_id = ? AND s.started_at >= ? AND s.started_at < ?"
-        " ORDER BY s.started_at, s.id",
-        (class_id, max(lo, -1e18), min(hi, 1e18)),
-    )
+    rows = store.report_class_sessions(class_id, *day_bounds(start, end, tz))
     filters: dict[str, Any] = {
         "class": class_id,
         "from": start.isoformat() if start else None,
         "to": end.isoformat() if end else None,
     }
-    return _read(store, "class", str(cls[0]["name"]), rows, filters, class_ids=[class_id])
+    return _read(store, "class", str(cls["name"]), rows, filters, class_ids=[class_id])
 
 
 def read_set(store: Reader, set_id: int) -> ReportData:
     """Every session run with question set ``set_id`` (possibly of several classes)."""
-    qset = store.query("SELECT id, name FROM question_sets WHERE id = ?", (set_id,))
-    if not qset:
+    qset = store.report_set(set_id)
+    if qset is None:
         raise NotFound(f"no question set {set_id}")
-    rows = store.query(
-        f"SELECT {_SESSION_COLS} FROM sessions s JOIN classes c ON c.id = s.class_id"
-        " WHERE s.set_id = ? ORDER BY s.started_at, s.id",
-        (set_id,),
-    )
-    return _read(store, "set", str(qset[0]["name"]), rows, {"set": set_id})
-
-
-def _marks(n: int) -> str:
-    return ",".join("?" * n)
+    rows = store.report_set_sessions(set_id)
+    return _read(store, "set", str(qset["name"]), rows, {"set": set_id})
 
 
 def _read(
@@ -339,13 +314,7 @@ def _read(
     questions: list[Question] = []
     responses: list[Response] = []
     if sids:
-        # sessions are few (a year is ~200); the IN list keeps one statement per table
-        for r in store.query(
-            "SELECT a.id, a.session_id, a.number, a.question_id, a.correct, a.opened_at,"
-            " q.prompt, q.choices, q.skills FROM asked a JOIN questions q ON q.id = a.question_id"
-            f" WHERE a.session_id IN ({_marks(len(sids))})",
-            sids,
-        ):
+        for r in store.report_asked(sids):
             questions.append(
                 Question(
                     asked_id=r["id"],
@@ -361,16 +330,7 @@ def _read(
             )
         order = {sid: i for i, sid in enumerate(sids)}
         questions.sort(key=lambda q: (order[q.session_id], q.number))
-        responses = [
-            Response(*r.values())
-            for r in store.query(
-                "SELECT r.asked_id, r.student_id, r.answer, r.card, r.source, r.first_at,"
-                " r.updated_at, r.changes FROM responses r JOIN asked a ON a.id = r.asked_id"
-                f" WHERE a.session_id IN ({_marks(len(sids))})"
-                " ORDER BY a.session_id, a.number, r.first_at, r.student_id",
-                sids,
-            )
-        ]
+        responses = [Response(*r.values()) for r in store.report_responses(sids)]
     responders = {r.student_id for r in responses}
     stays: list[Stay] = []
     students: list[Student] = []
@@ -379,22 +339,8 @@ def _read(
     flags: list[Flag] = []
     checkins: list[Checkin] = []
     if classes:
-        cm = _marks(len(classes))
-        group_rows = store.query(
-            "SELECT g.id, g.class_id, g.name, g.colour, g.goal, g.skill,"
-            " g.archived_at IS NOT NULL AS archived FROM groups g"
-            f" WHERE g.class_id IN ({cm}) ORDER BY g.class_id, g.id",
-            classes,
-        )
-        stays = [
-            Stay(**m)
-            for m in store.query(
-                "SELECT g.class_id, m.group_id, m.student_id, m.joined_at, m.left_at"
-                " FROM group_members m JOIN groups g ON g.id = m.group_id"
-                f" WHERE g.class_id IN ({cm}) ORDER BY m.id",
-                classes,
-            )
-        ]
+        group_rows = store.report_groups(classes)
+        stays = [Stay(**m) for m in store.report_stays(classes)]
         if scope == "session":
             member_of = {st: g for (_, st), g in session_groups(sessions, stays).items()}
         else:
@@ -409,11 +355,7 @@ def _read(
             for g in group_rows
         ]
         names = {g.id: g.name for g in groups}
-        for s in store.query(
-            "SELECT id, class_id, name, card, active FROM students"
-            f" WHERE class_id IN ({cm}) ORDER BY card IS NULL, card, name, id",
-            classes,
-        ):
+        for s in store.report_students(classes):
             if not s["active"] and s["id"] not in responders:
                 continue
             gid = member_of.get(s["id"])
@@ -429,40 +371,13 @@ def _read(
                 )
             )
         gids = [g.id for g in groups]
-        if gids:
-            goals = [
-                Goal(**r)
-                for r in store.query(
-                    "SELECT id, group_id, text, skill, set_at, achieved_at FROM goals"
-                    f" WHERE group_id IN ({_marks(len(gids))}) ORDER BY set_at, id",
-                    gids,
-                )
-            ]
+        goals = [Goal(**r) for r in store.report_goals(gids)]
         lo = sessions[0].started_at if sessions else 0.0
         hi = max((s.ended_at or s.started_at for s in sessions), default=0.0)
         # flags and check-ins of these sessions; for a class, also those logged between them
-        window = scope == "class" and bool(sessions)
-        sm = _marks(len(sids)) if sids else "NULL"
-        flags = [
-            Flag(**r)
-            for r in store.query(
-                "SELECT id, session_id, group_id, student_id, rule, severity, message, raised_at,"
-                f" resolved_at, resolution FROM flags WHERE class_id IN ({cm})"
-                f" AND (session_id IN ({sm}) OR (? AND raised_at BETWEEN ? AND ?))"
-                " ORDER BY raised_at, id",
-                [*classes, *sids, window, lo, hi],
-            )
-        ]
-        checkins = [
-            Checkin(**r)
-            for r in store.query(
-                "SELECT id, group_id, session_id, started_at, ended_at, note, goal, next_step"
-                f" FROM checkins WHERE class_id IN ({cm})"
-                f" AND (session_id IN ({sm}) OR (? AND started_at BETWEEN ? AND ?))"
-                " ORDER BY started_at, id",
-                [*classes, *sids, window, lo, hi],
-            )
-        ]
+        between = (lo, hi) if scope == "class" and sessions else None
+        flags = [Flag(**r) for r in store.report_flags(classes, sids, between=between)]
+        checkins = [Checkin(**r) for r in store.report_checkins(classes, sids, between=between)]
     return ReportData(
         scope=scope,
         title=title,

@@ -30,25 +30,23 @@ from __future__ import annotations
 
 import json
 import logging
-import sqlite3
 from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from live.errors import Conflict, NotFound
 from live.events import (
     Event,
     FlagRaised,
     FlagResolved,
     FlagUpdated,
-    Payload,
     QuestionAsked,
 )
 from live.rules.engine import Decision, Engine, Raise, Resolve, Update
 from live.rules.metrics import Context, Group, PastCheckin, PastSession, Question
 from live.rules.rules import Rule, RulesError, load_rules
 from live.store import Store
+from live.store.flags import FlagWrite, LogMoved
 
 __all__ = ["HISTORY_SESSIONS", "TEACHER_ONLY", "TICK_HORIZON_S", "RuleEngine", "load_context"]
 
@@ -70,22 +68,6 @@ _ATTEMPTS = 3
 """Tries at storing one round of decisions while other processes keep moving the log."""
 
 
-class _Moved(Exception):
-    """The session's log moved on since the engine read it; its decisions may be stale."""
-
-
-_FINGERPRINT = """
-SELECT
- (SELECT count(*) || '/' || coalesce(max(m.id), 0) || '/' || count(m.left_at)
-    FROM group_members m JOIN groups g ON g.id = m.group_id WHERE g.class_id = ?),
- (SELECT count(*) || '/' || coalesce(max(id), 0) || '/' || coalesce(sum(active), 0)
-    || '/' || coalesce(sum(card), 0) FROM students WHERE class_id = ?),
- (SELECT group_concat(id || ':' || coalesce(skill, '') || ':' || goal || ':' || name || ':'
-    || coalesce(archived_at, ''), ',') FROM groups WHERE class_id = ?),
- (SELECT coalesce(rules, '') FROM classes WHERE id = ?)
-"""
-
-
 @dataclass
 class _Live:
     engine: Engine
@@ -95,58 +77,23 @@ class _Live:
 
 def load_context(store: Store, session_id: int) -> tuple[Context, str | None]:
     """The session's class as the store has it now, and its rule override text."""
-    session = store.get_session(session_id)
-    class_id = int(session["class_id"])
-    cls = store.get_class(class_id)
-    students = store.query(
-        "SELECT s.id, s.card, (SELECT m.group_id FROM group_members m"
-        " WHERE m.student_id = s.id AND m.left_at IS NULL) AS group_id"
-        " FROM students s WHERE s.class_id = ? AND s.active = 1",
-        (class_id,),
-    )
-    groups = store.query(
-        "SELECT g.id, g.name, g.skill, g.goal, g.created_at,"
-        " (SELECT max(set_at) FROM goals WHERE group_id = g.id) AS goal_since"
-        " FROM groups g WHERE g.class_id = ? AND g.archived_at IS NULL ORDER BY g.id",
-        (class_id,),
-    )
-    questions = store.query(
-        "SELECT DISTINCT q.id, q.correct, q.choices, q.skills FROM questions q"
-        " WHERE q.archived_at IS NULL OR q.id IN (SELECT question_id FROM asked"
-        " WHERE session_id = ?)",
-        (session_id,),
-    )
-    past = store.query(
-        "SELECT id, started_at FROM sessions WHERE class_id = ? AND id != ?"
-        " AND started_at <= ? ORDER BY started_at DESC, id DESC LIMIT ?",
-        (class_id, session_id, session["started_at"], HISTORY_SESSIONS),
-    )
+    inputs = store.rule_inputs(session_id, history=HISTORY_SESSIONS)
     past_sessions = []
-    for p in reversed(past):
+    for p in inputs.past_sessions:
         results: dict[tuple[int, str], list[int]] = {}
-        for r in store.query(
-            "SELECT r.student_id, r.answer, a.correct, q.skills FROM responses r"
-            " JOIN asked a ON a.id = r.asked_id JOIN questions q ON q.id = a.question_id"
-            " WHERE a.session_id = ? AND a.correct IS NOT NULL",
-            (p["id"],),
-        ):
+        for r in p.answers:
             right = int(r["answer"] == r["correct"])
             for skill in ("", *json.loads(r["skills"])):
                 tally = results.setdefault((r["student_id"], skill), [0, 0])
                 tally[0] += 1
                 tally[1] += right
         past_sessions.append(
-            PastSession(p["id"], p["started_at"], {k: (v[0], v[1]) for k, v in results.items()})
+            PastSession(p.id, p.started_at, {k: (v[0], v[1]) for k, v in results.items()})
         )
-    checkins = store.query(
-        "SELECT group_id, started_at, ended_at FROM checkins WHERE class_id = ?"
-        " AND (session_id IS NULL OR session_id != ?) ORDER BY started_at",
-        (class_id, session_id),
-    )
     context = Context(
-        class_id=class_id,
-        students={r["id"]: r["group_id"] for r in students},
-        cards={r["id"]: r["card"] for r in students},
+        class_id=inputs.class_id,
+        students={r["id"]: r["group_id"] for r in inputs.students},
+        cards={r["id"]: r["card"] for r in inputs.students},
         groups={
             g["id"]: Group(
                 g["id"],
@@ -156,7 +103,7 @@ def load_context(store: Store, session_id: int) -> tuple[Context, str | None]:
                 g["created_at"],
                 g["goal_since"] if g["goal_since"] is not None else g["created_at"],
             )
-            for g in groups
+            for g in inputs.groups
         },
         questions={
             q["id"]: Question(
@@ -165,14 +112,32 @@ def load_context(store: Store, session_id: int) -> tuple[Context, str | None]:
                 tuple(json.loads(q["choices"])),
                 tuple(json.loads(q["skills"])),
             )
-            for q in questions
+            for q in inputs.questions
         },
         past_sessions=tuple(past_sessions),
         past_checkins=tuple(
-            PastCheckin(c["group_id"], c["started_at"], c["ended_at"]) for c in checkins
+            PastCheckin(c["group_id"], c["started_at"], c["ended_at"]) for c in inputs.past_checkins
         ),
     )
-    return context, cls["rules"]
+    return context, inputs.rules
+
+
+def flag_write(decision: Decision) -> FlagWrite:
+    """A decision as the store writes it (a raise's flag id is the store's to give)."""
+    if isinstance(decision, Raise):
+        return FlagRaised(
+            0,
+            decision.ident.rule,
+            decision.scope,
+            decision.ident.group,
+            decision.ident.student,
+            decision.severity,
+            decision.message,
+            decision.evidence,
+        )
+    if isinstance(decision, Update):
+        return FlagUpdated(decision.flag, decision.severity, decision.message, decision.evidence)
+    return FlagResolved(decision.flag, decision.reason)
 
 
 class RuleEngine:
@@ -186,11 +151,7 @@ class RuleEngine:
 
     def running(self, now: float) -> list[int]:
         """The running sessions a tick looks at: not ended, started within the horizon."""
-        rows = self.store.query(
-            "SELECT id FROM sessions WHERE ended_at IS NULL AND started_at >= ? ORDER BY id",
-            (now - TICK_HORIZON_S,),
-        )
-        return [int(r["id"]) for r in rows]
+        return self.store.running_session_ids(started_since=now - TICK_HORIZON_S)
 
     def tick(self, session_id: int, now: float) -> list[Event]:
         """Decide for ``session_id`` at ``now`` with no new event (catching up from the log
@@ -240,8 +201,7 @@ class RuleEngine:
         return self._engine(session_id, ()).engine
 
     def _fingerprint(self, class_id: int) -> tuple[Any, ...]:
-        rows = self.store.query(_FINGERPRINT, (class_id,) * 4)
-        return tuple(rows[0].values())
+        return self.store.class_fingerprint(class_id)
 
     def _engine(self, session_id: int, batch: Sequence[Event]) -> _Live:
         live = self._live.get(session_id)
@@ -281,7 +241,7 @@ class RuleEngine:
                     if decisions
                     else []
                 )
-            except _Moved:
+            except LogMoved:
                 # another process appended since the engine read the log (maybe the very flag
                 # decided here): decide again from the log as it is now. Not incrementally,
                 # since deciding consumed what had changed.
@@ -304,70 +264,9 @@ class RuleEngine:
         seq: int | None = None,
     ) -> list[Event]:
         """Store ``decisions`` as flag rows and events in one transaction; with ``seq``, only
-        if the session's log still ends at ``seq`` (``_Moved`` otherwise, nothing written)."""
-        with self.store.transaction() as db:
-            if seq is not None:
-                row = db.execute("SELECT seq FROM sessions WHERE id = ?", (session_id,)).fetchone()
-                if row is None or int(row[0]) != seq:
-                    raise _Moved(session_id)
-            return self._write(db, session_id, class_id, decisions, now)
-
-    def _write(
-        self,
-        db: sqlite3.Connection,
-        session_id: int,
-        class_id: int,
-        decisions: Sequence[Decision],
-        now: float,
-    ) -> list[Event]:
-        """Write ``decisions`` in the open transaction ``db``; the events appended."""
-        events: list[Event] = []
-        for d in decisions:
-            payload: Payload
-            if isinstance(d, Raise):
-                cur = db.execute(
-                    "INSERT INTO flags(session_id, class_id, group_id, student_id, rule,"
-                    " severity, message, evidence, raised_at, updated_at)"
-                    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                    (
-                        session_id,
-                        class_id,
-                        d.ident.group,
-                        d.ident.student,
-                        d.ident.rule,
-                        d.severity,
-                        d.message,
-                        json.dumps(d.evidence),
-                        now,
-                        now,
-                    ),
-                )
-                payload = FlagRaised(
-                    int(cur.lastrowid or 0),
-                    d.ident.rule,
-                    d.scope,
-                    d.ident.group,
-                    d.ident.student,
-                    d.severity,
-                    d.message,
-                    d.evidence,
-                )
-            elif isinstance(d, Update):
-                db.execute(
-                    "UPDATE flags SET severity = ?, message = ?, evidence = ?, updated_at = ?"
-                    " WHERE id = ?",
-                    (d.severity, d.message, json.dumps(d.evidence), now, d.flag),
-                )
-                payload = FlagUpdated(d.flag, d.severity, d.message, d.evidence)
-            else:
-                db.execute(
-                    "UPDATE flags SET resolved_at = ?, resolution = ?, updated_at = ?"
-                    " WHERE id = ? AND resolved_at IS NULL",
-                    (now, d.reason, now, d.flag),
-                )
-                payload = FlagResolved(d.flag, d.reason)
-            events.append(self.store.append(db, session_id, payload, now))
-        return events
+        if the session's log still ends at ``seq`` (``LogMoved`` otherwise, nothing written)."""
+        writes = [flag_write(d) for d in decisions]
+        return self.store.write_flags(session_id, class_id, writes, now, expect_seq=seq)
 
     def dismiss(self, session_id: int, flag_id: int, now: float) -> list[Event]:
         """Resolve open flag ``flag_id`` as dismissed; the one ``flag.resolved`` event.
@@ -380,16 +279,9 @@ class RuleEngine:
         # the engine's view may be stale (another process may resolve the flag before the
         # transaction starts): whether it is open is decided by the flag row, read under the lock
         decision = live.engine.dismiss(flag_id) or Resolve(flag_id, "dismissed")
-        with self.store.transaction() as db:
-            row = db.execute(
-                "SELECT class_id, resolved_at FROM flags WHERE id = ? AND session_id = ?",
-                (flag_id, session_id),
-            ).fetchone()
-            if row is None:
-                raise NotFound(f"no flag {flag_id} in session {session_id}")
-            if row["resolved_at"] is not None:
-                raise Conflict(f"flag {flag_id} is already resolved", code="flag_resolved")
-            events = self._write(db, session_id, int(row["class_id"]), [decision], now)
+        events = self.store.dismiss_flag(
+            session_id, flag_id, FlagResolved(flag_id, decision.reason), now
+        )
         if events[0].seq != live.engine.seq + 1:
             # another process appended since the engine caught up: replaying the dismissal
             # alone would skip those events, so rebuild from the log next time instead

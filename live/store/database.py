@@ -70,7 +70,8 @@ class Database:
         return None if r is None else dict(r)
 
     def query(self, sql: str, params: Sequence[Any] = ()) -> list[Row]:
-        """Read rows with any SELECT (reports and exports build their own queries)."""
+        """Read rows with any SELECT: for this package's modules and for tests, never for the rooms
+        above (their SQL belongs in a method here)."""
         return self._all(sql, params)
 
     @property

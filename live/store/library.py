@@ -177,3 +177,31 @@ class LibraryRecords(Database):
         self.get_set(set_id)
         with self.transaction() as db:
             db.execute("DELETE FROM question_sets WHERE id = ?", (set_id,))
+
+    def import_question_set(self, name: str, rows: Sequence[Any], *, now: float) -> int:
+        """Create the questions of ``rows`` (each with ``prompt``, ``choices``, ``correct``
+        and ``skills``, as ``live.reports.imports.QuestionRow``) and a set holding them, in
+        order, in one transaction: all or nothing. Returns the new set's id."""
+        with self.transaction() as db:
+            cur = db.execute(
+                "INSERT INTO question_sets(name, created_at) VALUES (?, ?)", (name, now)
+            )
+            set_id = int(cur.lastrowid or 0)
+            for position, row in enumerate(rows):
+                q = db.execute(
+                    "INSERT INTO questions(prompt, choices, correct, skills, created_at)"
+                    " VALUES (?, ?, ?, ?, ?)",
+                    (
+                        row.prompt,
+                        json.dumps(list(row.choices)),
+                        row.correct,
+                        json.dumps(list(row.skills)),
+                        now,
+                    ),
+                )
+                db.execute(
+                    "INSERT INTO question_set_items(set_id, question_id, position)"
+                    " VALUES (?, ?, ?)",
+                    (set_id, int(q.lastrowid or 0), position),
+                )
+        return set_id

@@ -123,6 +123,35 @@ class SessionRecords(ClassroomRecords, LibraryRecords):
             question_set=question_set,
         )
 
+    def scan_context(self, session_id: int) -> tuple[Row, list[Row]]:
+        """What a scanner frame is read against: the session with its newest asked question
+        (``class_id``, ``ended_at``, ``asked``, ``closed_at``, ``revealed_at``; the last three
+        None before the first question) and the class's active students holding a card
+        (``id``, ``name``, ``card``). ``NotFound`` for an unknown session."""
+        row = self._one(
+            "SELECT s.class_id, s.ended_at, a.id AS asked, a.closed_at, a.revealed_at"
+            " FROM sessions s LEFT JOIN asked a ON a.id = (SELECT id FROM asked"
+            "  WHERE session_id = s.id ORDER BY number DESC LIMIT 1) WHERE s.id = ?",
+            (session_id,),
+        )
+        if row is None:
+            raise NotFound(f"no session {session_id}")
+        students = self._all(
+            "SELECT id, name, card FROM students"
+            " WHERE class_id = ? AND active = 1 AND card IS NOT NULL",
+            (row["class_id"],),
+        )
+        return row, students
+
+    def newest_running_session(self, *, class_id: int | None = None) -> int | None:
+        """The id of the newest session not ended (of ``class_id`` if given), or None."""
+        row = self._one(
+            "SELECT id FROM sessions WHERE ended_at IS NULL AND (? IS NULL OR class_id = ?)"
+            " ORDER BY started_at DESC, id DESC LIMIT 1",
+            (class_id, class_id),
+        )
+        return None if row is None else int(row["id"])
+
     def flags(
         self, *, session_id: int | None = None, class_id: int | None = None, open_only: bool = False
     ) -> list[Row]:

@@ -6,12 +6,12 @@ from typing import Any
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from rules_support import QUESTIONS, Run, make_context
 
 from live.events import ResponseRecorded
 from live.rules.engine import Engine, FlagId, Raise
 from live.rules.metrics import CLASS, PastSession, group_key, student_key
 from live.rules.rules import load_rules
+from tests.support.rules_support import QUESTIONS, Run, make_context
 
 RULES = load_rules()
 ANSWER_RULES = {r.name for r in RULES if any(c.answers for c in r.when)}

@@ -13,8 +13,18 @@ import time
 from pathlib import Path
 
 import pytest
-from ws_servers import RedisProcess, Watcher, api, scan_file, scanned, seed, serve, shared_redis
-from ws_support import UNASSIGNED_CARD, frame
+
+from tests.support.ws_servers import (
+    RedisProcess,
+    Watcher,
+    api,
+    scan_file,
+    scanned,
+    seed,
+    serve,
+    shared_redis,
+)
+from tests.support.ws_support import UNASSIGNED_CARD, frame
 
 pytestmark = pytest.mark.slow
 

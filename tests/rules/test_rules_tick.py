@@ -11,7 +11,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from rules_support import Run, make_context
 from starlette.testclient import TestClient
 
 from live.events import Event, FlagRaised
@@ -22,7 +21,7 @@ from live.rules.flags import TICK_HORIZON_S, RuleEngine
 from live.rules.ticker import Ticker
 from live.settings import Settings
 from live.store import Store
-from tests.rules_support import RacingStore
+from tests.support.rules_support import RacingStore, Run, make_context
 
 MIN = 60.0
 HALF_RIGHT = {1: "A", 2: "A", 3: "C", 4: "C"}  # Blue, at 50%

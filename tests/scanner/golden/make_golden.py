@@ -1,6 +1,6 @@
 """Regenerate the golden photos and their expected reads (run by hand, then review the diff).
 
-    .venv/bin/python tests/golden/make_golden.py
+    .venv/bin/python tests/scanner/golden/make_golden.py
 
 Each photo is a seeded synthetic classroom (``scanner.synth``): cards of several sizes held at
 an angle on a cluttered, textured background, blurred, noisy, unevenly lit and JPEG-compressed,
@@ -18,7 +18,7 @@ import cv2
 import numpy as np
 
 HERE = Path(__file__).resolve().parent
-sys.path.insert(0, str(HERE.parent.parent))
+sys.path.insert(0, str(HERE.parent.parent.parent))
 
 from scanner import Deck  # noqa: E402
 from scanner.synth import classroom_frame  # noqa: E402

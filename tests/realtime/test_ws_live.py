@@ -9,7 +9,6 @@ from typing import Any
 import pytest
 from starlette.testclient import TestClient
 from starlette.websockets import WebSocketDisconnect
-from ws_support import TEACHER, Seeded, command, read_until, receive, seed
 
 from live.events import CheckinStarted, Event, FlagRaised, SessionEnded
 from live.http.app import create_app
@@ -18,6 +17,7 @@ from live.realtime.bus import LocalBus, Overflow
 from live.realtime.sockets import CLOSE_BAD_REQUEST, CLOSE_FELL_BEHIND, CLOSE_TOO_BIG
 from live.settings import Settings
 from live.store import Store
+from tests.support.ws_support import TEACHER, Seeded, command, read_until, receive, seed
 
 H = {"Authorization": f"Bearer {TEACHER}"}
 

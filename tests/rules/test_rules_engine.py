@@ -5,12 +5,12 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import pytest
-from rules_support import Run, make_context
 
 from live.events import ResponseRecorded
 from live.rules.engine import Raise, Resolve, Update
 from live.rules.metrics import PastCheckin, PastSession
 from live.rules.rules import RulesError, load_rules, render
+from tests.support.rules_support import Run, make_context
 
 ALL_RIGHT = {s: "A" for s in range(5, 9)}
 

@@ -13,7 +13,7 @@ import pytest
 from live.cli import main
 from live.store import Store
 
-GOLDEN = Path(__file__).parent / "golden"
+GOLDEN = Path(__file__).parent.parent / "scanner" / "golden"
 
 
 def test_decode_prints_every_card_of_the_golden_photos(capsys: pytest.CaptureFixture[str]) -> None:

@@ -8,17 +8,6 @@ from typing import Any
 import pytest
 from starlette.testclient import TestClient
 from starlette.websockets import WebSocketDisconnect
-from ws_support import (
-    TEACHER,
-    UNASSIGNED_CARD,
-    Seeded,
-    command,
-    frame,
-    read_until,
-    receive,
-    scan_until,
-    seed,
-)
 
 from live.http.app import create_app
 from live.realtime.sockets import (
@@ -30,6 +19,17 @@ from live.realtime.sockets import (
 )
 from live.settings import Settings
 from live.store import Store
+from tests.support.ws_support import (
+    TEACHER,
+    UNASSIGNED_CARD,
+    Seeded,
+    command,
+    frame,
+    read_until,
+    receive,
+    scan_until,
+    seed,
+)
 
 MAX_FRAME = 400_000
 

@@ -17,8 +17,8 @@ from live.http.app import create_app
 from live.reports.export import FORMATS
 from live.settings import Settings
 from tests.conftest import TEACHER
-from tests.export_support import build
-from tests.test_api import assert_error
+from tests.support.errors import assert_error
+from tests.support.export_support import build
 
 
 @pytest.fixture(scope="module")
@@ -305,7 +305,7 @@ def test_a_bad_roster_xlsx_imports_nothing_and_says_why(client: TestClient) -> N
 def test_export_json_is_documented() -> None:
     from pathlib import Path
 
-    doc = (Path(__file__).parent.parent / "docs" / "export-json.md").read_text()
+    doc = (Path(__file__).parent.parent.parent / "docs" / "export-json.md").read_text()
     sample = json.loads((Path(__file__).parent / "golden_export" / "session-json.json").read_text())
     for key in sample:
         assert f"`{key}`" in doc, key

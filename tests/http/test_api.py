@@ -10,16 +10,7 @@ from starlette.routing import Route
 from starlette.testclient import TestClient
 
 from live.http.api import ENDPOINTS
-
-
-def assert_error(response: Any, status: int, code: str | None = None) -> None:
-    assert response.status_code == status, response.text
-    body = response.json()
-    assert set(body) >= {"error"} and set(body["error"]) == {"code", "message"}
-    assert body["error"]["message"]
-    if code is not None:
-        assert body["error"]["code"] == code
-    assert "Traceback" not in response.text
+from tests.support.errors import assert_error
 
 
 def test_contract_bodies_create_a_class_a_roster_groups_and_questions(client: TestClient) -> None:

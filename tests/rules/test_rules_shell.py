@@ -11,7 +11,7 @@ from live.errors import Conflict
 from live.events import Event
 from live.rules.flags import RuleEngine
 from live.store import Store
-from tests.rules_support import RacingStore
+from tests.support.rules_support import RacingStore
 
 
 def _class(store: Store) -> dict[str, Any]:

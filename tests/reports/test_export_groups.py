@@ -27,7 +27,7 @@ from live.reports.report import (
     session_groups,
 )
 from live.store import Store
-from tests.export_support import T0, build
+from tests.support.export_support import T0, build
 
 MOVED_AT = T0 + 3600  # after the fixed session ended, before the second one
 

@@ -9,9 +9,9 @@ import pytest
 
 from live.cli import main
 from live.store import Store
-from tests.export_support import build
+from tests.support.export_support import build
 
-GOLDEN = Path(__file__).parent / "golden_export"
+GOLDEN = Path(__file__).parent.parent / "reports" / "golden_export"
 
 
 @pytest.fixture

@@ -18,8 +18,9 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from ws_servers import ROOT, free_port, seed, serve
-from ws_support import TEACHER, frame
+
+from tests.support.ws_servers import ROOT, free_port, seed, serve
+from tests.support.ws_support import TEACHER, frame
 
 pytestmark = pytest.mark.slow
 

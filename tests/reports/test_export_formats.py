@@ -1,7 +1,7 @@
 """Exports, pure: golden files for every format, round trips, injection, isolation, analysis.
 
-Golden files live in tests/golden_export/; after an intended change, regenerate them with
-``CARDCHECK_UPDATE_GOLDEN=1 .venv/bin/python -m pytest tests/test_export_formats.py`` and
+Golden files live in tests/reports/golden_export/; after an intended change, regenerate them with
+``CARDCHECK_UPDATE_GOLDEN=1 .venv/bin/python -m pytest tests/reports/test_export_formats.py`` and
 review the diff.
 """
 
@@ -42,7 +42,7 @@ from live.reports.report import (
 from live.reports.report_html import render_report
 from live.reports.workbook import Sheet, Styled, write_workbook
 from live.store import Store
-from tests.export_support import NAMES, build
+from tests.support.export_support import NAMES, build
 
 GOLDEN = Path(__file__).parent / "golden_export"
 UTC_ZONE = __import__("datetime").UTC

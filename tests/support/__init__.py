@@ -1,0 +1,1 @@
+"""Helpers the tests share: seeded stores, servers, frames and the error-shape check."""

@@ -126,6 +126,7 @@ class FlagRaised(Payload):
     severity: str
     message: str
     evidence: dict[str, Any] = field(default_factory=dict)
+    action: str = "check-in"  # "check-in" | "acknowledge" (a note that the group is doing well)
 
 
 @dataclass(frozen=True)
@@ -141,7 +142,7 @@ class FlagUpdated(Payload):
 class FlagResolved(Payload):
     type: ClassVar[str] = "flag.resolved"
     flag: int
-    reason: str  # "cleared" | "checkin" | "dismissed" | "session.ended"
+    reason: str  # "cleared" | "fixed" | "superseded" | "checkin" | "dismissed" | "session.ended"
 
 
 @dataclass(frozen=True)

@@ -8,10 +8,21 @@ event, and applies that event back, so the engine's state after a restart is the
 log, and two processes sharing the store agree.
 
 A flag is identified by rule, subject and evidence key (the question, for a misconception): the
-same misconception on a new question is a new flag. A check-in with a group resolves the open
-flags of the group and of its students; a flag resolved by a check-in or dismissed stays quiet
-("snoozed") until its condition has cleared once, so the teacher is not told the same thing
-twice in a session. The end of the session resolves what is still open.
+same misconception on a new question is a new flag. A sticky rule's flag (the misconception)
+stays on its own question until the group shows it fixed on a later question of the same skill
+(resolved as ``fixed``), or the teacher checks in or dismisses it.
+
+A check-in is heard: it resolves the open flags of the group and of its students, and from then
+on the group's rules read only questions asked after it (``since``), raise nothing before one
+of those has closed, and meet their minimum evidence on those answers alone; a rule that reads
+only earlier sessions (``goal-stalled``, ``rotation-equity``) stays quiet for the group for
+the rest of the session. A dismissed flag stays quiet ("snoozed") until its condition has
+cleared once, and its family reads only questions asked after the dismissal, so the teacher is
+not told the same thing twice in a session.
+
+One call per group: a group with a check-in call open has no ``acknowledge`` note at the same
+time (a note is resolved as ``superseded``, and none is raised), and the rules of one family
+hold one flag per subject. The end of the session resolves what is still open.
 """
 
 from __future__ import annotations
@@ -69,6 +80,7 @@ class OpenFlag:
     severity: str
     message: str
     raised_seq: int = 0
+    action: str = "check-in"
 
 
 @dataclass(frozen=True)
@@ -78,6 +90,7 @@ class Raise:
     severity: str
     message: str
     evidence: dict[str, Any] = field(default_factory=dict)
+    action: str = "check-in"
 
 
 @dataclass(frozen=True)
@@ -91,7 +104,7 @@ class Update:
 @dataclass(frozen=True)
 class Resolve:
     flag: int
-    reason: str  # "cleared" | "checkin" | "dismissed" | "session.ended"
+    reason: str  # "cleared" | "fixed" | "superseded" | "checkin" | "dismissed" | "session.ended"
 
 
 Decision = Raise | Update | Resolve
@@ -103,11 +116,18 @@ class Engine:
     def __init__(self, context: Context, rules: Sequence[Rule], *, session_id: int) -> None:
         self.context = context
         self.rules = tuple(rules)
+        self._by_name = {r.name: r for r in self.rules}
         self.session_id = session_id
         self.metrics = SessionMetrics(context, session_id)
         self.open: dict[FlagId, OpenFlag] = {}
         self.by_id: dict[int, FlagId] = {}
         self.snoozed: set[FlagId] = set()
+        # what the teacher has heard: per group, the position in the session's questions of
+        # its latest check-in; per (family, group, student), of its latest dismissal; and the
+        # (rule, group) of rules on earlier sessions, quiet after a check-in
+        self.heard: dict[int, int] = {}
+        self.heard_kin: dict[tuple[str, int | None, int | None], int] = {}
+        self.quiet: set[tuple[str, int]] = set()
         self.seq = 0
         self._checkins: list[tuple[int, int]] = []  # (group, seq) not yet decided on
         self._subjects: dict[str, list[tuple[Key, int | None, int | None]]] = {}
@@ -143,7 +163,9 @@ class Engine:
         if isinstance(p, FlagRaised):
             key = p.evidence.get("key") if isinstance(p.evidence, dict) else None
             ident = FlagId(p.rule, p.group, p.student, None if key is None else str(key))
-            self.open[ident] = OpenFlag(p.flag, ident, p.severity, p.message, event.seq)
+            self.open[ident] = OpenFlag(
+                p.flag, ident, p.severity, p.message, event.seq, p.action
+            )
             self.by_id[p.flag] = ident
             self.snoozed.discard(ident)
         elif isinstance(p, FlagUpdated):
@@ -156,8 +178,12 @@ class Engine:
             if resolved is not None:
                 self.open.pop(resolved, None)
                 self._dirty_all = True  # a family may hand over to another of its rules
-                if p.reason in ("checkin", "dismissed"):
+                if p.reason == "dismissed":
                     self.snoozed.add(resolved)
+                    rule = self._by_name.get(resolved.rule)
+                    kin = rule.kin if rule is not None else resolved.rule
+                    where = (kin, resolved.group, resolved.student)
+                    self.heard_kin[where] = len(self.metrics.order)
         else:
             self.metrics.apply(event)
             if isinstance(p, ResponseRecorded):
@@ -171,6 +197,8 @@ class Engine:
                 self._release(event.at)
             if isinstance(p, CheckinStarted):
                 self._checkins.append((p.group, event.seq))
+                self.heard[p.group] = len(self.metrics.order)
+                self.quiet.update((r.name, p.group) for r in self.rules if not r.this_session)
             elif isinstance(p, SessionEnded):
                 self._ended = True
 
@@ -181,7 +209,7 @@ class Engine:
         snoozes are a function of the log, and a replay ends them exactly where the live engine
         did.
         """
-        rules = {r.name: r for r in self.rules}
+        rules = self._by_name
         cache: dict[tuple[Any, ...], Measure] = {}
         for ident in list(self.snoozed):
             rule = rules.get(ident.rule)
@@ -196,7 +224,8 @@ class Engine:
             if key is None:
                 self.snoozed.discard(ident)
                 continue
-            o = evaluate(rule, self._bind(cache, key, ident.group, now), full=True)
+            since = self._since(rule, ident.group, ident.student)
+            o = evaluate(rule, self._bind(cache, key, ident.group, now, since), full=True)
             if not o.keeps or o.key != ident.key:
                 self.snoozed.discard(ident)
 
@@ -232,6 +261,8 @@ class Engine:
         group: int | None,
         c: Condition,
         now: float,
+        since: int,
+        anchor: int | None,
     ) -> Measure:
         subject = (
             key
@@ -242,31 +273,92 @@ class Engine:
         )
         if subject is None:
             return Measure(None)
-        k = (c.metric, subject, c.window, c.n, c.skill)
+        if subject == CLASS:  # the class is the context of a call, not its evidence
+            since, anchor = 0, None
+        k = (c.metric, subject, c.window, c.n, c.skill, since, anchor)
         m = cache.get(k)
         if m is None:
             m = self.metrics.measure(
-                c.metric, subject, window=c.window, n=c.n, skill=c.skill, now=now
+                c.metric,
+                subject,
+                window=c.window,
+                n=c.n,
+                skill=c.skill,
+                now=now,
+                since=since,
+                anchor=anchor,
             )
             cache[k] = m
         return m
 
     def _bind(
-        self, cache: dict[tuple[Any, ...], Measure], key: Key, group: int | None, now: float
+        self,
+        cache: dict[tuple[Any, ...], Measure],
+        key: Key,
+        group: int | None,
+        now: float,
+        since: int = 0,
+        anchor: int | None = None,
     ) -> MeasureFn:
         def measure(c: Condition) -> Measure:
-            return self._measure(cache, key, group, c, now)
+            return self._measure(cache, key, group, c, now, since, anchor)
 
         return measure
 
+    def _since(self, rule: Rule, group: int | None, student: int | None) -> int:
+        """The first question position the rule may read for this subject: after the group's
+        latest check-in and the latest dismissal of the rule's family for the subject."""
+        checkin = self.heard.get(group, 0) if group is not None else 0
+        return max(checkin, self.heard_kin.get((rule.kin, group, student), 0))
+
+    def _outcome(
+        self,
+        cache: dict[tuple[Any, ...], Measure],
+        rule: Rule,
+        key: Key,
+        group: int | None,
+        student: int | None,
+        now: float,
+        *,
+        full: bool,
+    ) -> Outcome:
+        """``rule`` on one subject, on what the teacher has not heard yet: after a check-in or
+        a dismissal nothing is raised before a question asked since then has closed."""
+        since = self._since(rule, group, student)
+        o = evaluate(rule, self._bind(cache, key, group, now, since), full=full)
+        if o.raises and (
+            (since and not self.metrics.closed_since(since))
+            or (group is not None and (rule.name, group) in self.quiet)
+        ):
+            o.raises = False
+        return o
+
+    def _sticky(
+        self, cache: dict[tuple[Any, ...], Measure], rule: Rule, key: Key, ident: FlagId, now: float
+    ) -> Outcome:
+        """An open flag of a sticky rule, on its own question: it keeps while that question's
+        evidence keeps and the group has not shown the trouble fixed (``until``)."""
+        anchor = _anchor(ident.key)
+        since = self._since(rule, ident.group, ident.student)
+        measure = self._bind(cache, key, ident.group, now, since, anchor)
+        o = evaluate(rule, measure, full=True)
+        fixed = all(c.holds(measure(c)) for c in rule.until)
+        return Outcome(False, o.keeps and o.key == ident.key and not fixed, o.key, o.evidence, fixed)
+
     def outcomes(self, now: float, *, full: bool = True) -> dict[FlagId, Outcome]:
-        """Every rule on every subject, by identity (for tests and from-scratch comparisons)."""
+        """Every rule on every subject, by identity, and every open sticky flag on its own
+        question (for tests and from-scratch comparisons)."""
         cache: dict[tuple[Any, ...], Measure] = {}
         out: dict[FlagId, Outcome] = {}
         for rule in self.rules:
             for key, group, student in self.subjects(rule.scope):
-                o = evaluate(rule, self._bind(cache, key, group, now), full=full)
+                o = self._outcome(cache, rule, key, group, student, now, full=full)
                 out[FlagId(rule.name, group, student, o.key)] = o
+        for ident in self.open:
+            rule = self._by_name.get(ident.rule)
+            key = _subject_key(ident)
+            if rule is not None and rule.sticky and key is not None:
+                out[ident] = self._sticky(cache, rule, key, ident, now)
         return out
 
     def decide(self, now: float) -> list[Decision]:
@@ -305,7 +397,8 @@ class Engine:
         for rule in self.rules:
             reads_class, reads_clock = self._reads[rule.name]
             static = self._static[rule.name]
-            moved = reads_clock or (reads_class and CLASS in dirty)
+            # a note of progress may stand again whenever a group's last call goes: read them all
+            moved = reads_clock or (reads_class and CLASS in dirty) or rule.action != "check-in"
             subjects = self.subjects(rule.scope)
             if not everything and not moved:
                 # only the subjects that changed (a family's rules all see the same ones)
@@ -326,12 +419,22 @@ class Engine:
                     # the class or the clock moved, but the conditions on the subject alone
                     # (unchanged) fail: it cannot hold
                     continue
-                measure = self._bind(cache, key, group, now)
                 if mine and (reads_class or reads_clock) and static:
+                    measure = self._bind(cache, key, group, now, self._since(rule, group, student))
                     static_fail[(rule.name, key)] = not all(c.holds(measure(c)) for c in static)
-                o = evaluate(rule, measure, full=bool(flags))
+                o = self._outcome(
+                    cache, rule, key, group, student, now, full=bool(flags) and not rule.sticky
+                )
                 for f in flags or ():
-                    if f.ident.key == o.key and o.keeps:
+                    if rule.sticky:
+                        s = self._sticky(cache, rule, key, f.ident, now)
+                        if s.keeps:
+                            changed = self._describe(rule, group, student, s)
+                            if changed[1] != f.message or rule.severity != f.severity:
+                                out.append(Update(f.id, rule.severity, changed[1], changed[0]))
+                        else:
+                            out.append(Resolve(f.id, "fixed" if s.fixed else "cleared"))
+                    elif f.ident.key == o.key and o.keeps:
                         if rule.family:
                             families[(rule.family, group, student)] = rule.name
                         changed = self._describe(rule, group, student, o)
@@ -350,12 +453,27 @@ class Engine:
         for where, flags in open_by_subject.items():
             if where not in valid:  # the subject or the rule is gone
                 out.extend(Resolve(f.id, "cleared") for f in flags)
+        chosen: list[tuple[Rule, int | None, int | None, Outcome]] = []
         for rule, _key, group, student, o in raises:
             if rule.family:
                 holder = families.get((rule.family, group, student))
                 if holder is not None and holder != rule.name:
                     continue
                 families[(rule.family, group, student)] = rule.name
+            chosen.append((rule, group, student, o))
+        # one call per group: no note of progress beside a call to check in
+        going = {d.flag for d in out if isinstance(d, Resolve)}
+        calling = {
+            f.ident.group
+            for f in self.open.values()
+            if f.action == "check-in" and f.id not in going and f.ident.group is not None
+        } | {group for rule, group, _, _ in chosen if rule.action == "check-in"}
+        for f in self.open.values():
+            if f.action != "check-in" and f.id not in going and f.ident.group in calling:
+                out.append(Resolve(f.id, "superseded"))
+        for rule, group, student, o in chosen:
+            if rule.action != "check-in" and group in calling:
+                continue
             evidence, message = self._describe(rule, group, student, o)
             out.append(
                 Raise(
@@ -364,6 +482,7 @@ class Engine:
                     rule.severity,
                     message,
                     evidence,
+                    rule.action,
                 )
             )
         return out
@@ -423,3 +542,19 @@ def _reads(rule: Rule) -> tuple[bool, bool]:
     """Whether ``rule`` reads the class (so any answer may change it) and the clock."""
     reads_class = any(c.of == "class" or c.metric == "accuracy_vs_class" for c in rule.when)
     return reads_class, any(c.metric in CLOCK_METRICS for c in rule.when)
+
+
+def _anchor(key: str | None) -> int | None:
+    """The asked id of an evidence key ``asked:<id>``."""
+    if key is None or not key.startswith("asked:"):
+        return None
+    try:
+        return int(key.removeprefix("asked:"))
+    except ValueError:
+        return None
+
+
+def _subject_key(ident: FlagId) -> Key | None:
+    if ident.student is not None:
+        return student_key(ident.student)
+    return group_key(ident.group) if ident.group is not None else None

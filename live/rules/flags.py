@@ -134,6 +134,7 @@ def flag_write(decision: Decision) -> FlagWrite:
             decision.severity,
             decision.message,
             decision.evidence,
+            decision.action,
         )
     if isinstance(decision, Update):
         return FlagUpdated(decision.flag, decision.severity, decision.message, decision.evidence)

@@ -15,7 +15,13 @@ Subjects are keys: ``("s", student)``, ``("g", group)``, ``("c", 0)`` for the cl
 Windows: ``question`` (the latest question asked, open or closed), ``closed`` (the latest closed
 one), ``last`` (the last ``n`` closed questions), ``session`` (every question so far),
 ``sessions`` (this session and the ``n - 1`` before it), ``weeks`` (the last ``n`` weeks, for
-check-in time). "Present" students are the active members of the roster: the store keeps no
+check-in time).
+
+Two bounds narrow the question windows, for the engine: ``since`` (a position in the session's
+order of questions: only questions asked from there on count, so a group the teacher has
+checked in with is judged on answers given after the check-in) and ``anchor`` (an asked id: the
+question a sticky flag was raised on; ``closed`` then reads that question, and ``after`` reads
+the latest question closed after it that shares one of its skill tags). "Present" students are the active members of the roster: the store keeps no
 attendance, so an absent student lowers the response rate like a card that was never scanned.
 """
 
@@ -230,6 +236,7 @@ class Asked:
     number: int
     closed: bool = False
     opened_at: float = 0.0
+    pos: int = 0  # its place in the session's order of questions, from 0
 
 
 @dataclass(frozen=True)
@@ -272,8 +279,8 @@ METRICS: dict[str, MetricSpec] = {
         description="accuracy minus the class's, same window",
     ),
     "response_rate": MetricSpec(
-        frozenset({"group", "class"}),
-        frozenset({"question", "closed", "last"}),
+        _SGC,
+        frozenset({"question", "closed", "last", "session"}),
         True,
         details=("answered", "present", "question"),
         description="answers per present student and question",
@@ -316,7 +323,8 @@ METRICS: dict[str, MetricSpec] = {
         frozenset({"weeks"}),
         False,
         details=("minutes", "total"),
-        description="share of check-in time over the last n weeks, 1.0 = an even share",
+        description="share of check-in time over the last n weeks before this session, "
+        "1.0 = an even share",
     ),
     "goal_gain": MetricSpec(
         _G,
@@ -354,6 +362,8 @@ class SessionMetrics:
         self._keys_cache: dict[int, tuple[Key, ...]] = {}
         self._goal_cache: dict[int, tuple[tuple[float, ...], frozenset[int]]] = {}
         self._share_cache: tuple[tuple[float, int], dict[int, tuple[float, int]]] = ((-1.0, 0), {})
+        self._since = 0  # the bounds of the measure being read (see ``measure``)
+        self._anchor: int | None = None
 
     # -- apply ---------------------------------------------------------------------------
 
@@ -367,7 +377,7 @@ class SessionMetrics:
                 self.asked[p.asked_id].closed = False
             else:
                 self.asked[p.asked_id] = Asked(
-                    p.asked_id, p.question_id, p.number, opened_at=event.at
+                    p.asked_id, p.question_id, p.number, opened_at=event.at, pos=len(self.order)
                 )
                 self.order.append(p.asked_id)
                 self.answers[p.asked_id] = {}
@@ -442,15 +452,44 @@ class SessionMetrics:
             self._closed = [a for a in self.order if self.asked[a].closed]
         return self._closed
 
-    def window(self, window: str, n: int = 1) -> list[int]:
-        """The asked ids a question window covers, oldest first."""
+    def window(
+        self, window: str, n: int = 1, *, since: int = 0, anchor: int | None = None
+    ) -> list[int]:
+        """The asked ids a question window covers, oldest first (see the module's docstring
+        for ``since`` and ``anchor``)."""
+        order = self.order[since:] if since else self.order
+        closed = [a for a in self.closed if self.asked[a].pos >= since] if since else self.closed
         if window == "question":
-            return self.order[-1:]
+            return order[-1:]
         if window == "closed":
-            return self.closed[-1:]
+            if anchor is None:
+                return closed[-1:]
+            a = self.asked.get(anchor)
+            return [anchor] if a is not None and a.closed and a.pos >= since else []
+        if window == "after":
+            a = self.asked.get(anchor) if anchor is not None else None
+            q = self.ctx.questions.get(a.question) if a is not None else None
+            if a is None or q is None:
+                return []
+            tags = set(q.skills)
+            later = [
+                b
+                for b in closed
+                if self.asked[b].pos > a.pos
+                and tags & set(self._skills(self.asked[b].question))
+            ]
+            return later[-1:]
         if window == "last":
-            return self.closed[-n:] if n > 0 else []
-        return list(self.order)
+            return closed[-n:] if n > 0 else []
+        return list(order)
+
+    def _skills(self, question: int) -> tuple[str, ...]:
+        q = self.ctx.questions.get(question)
+        return q.skills if q is not None else ()
+
+    def closed_since(self, since: int) -> int:
+        """How many closed questions were asked at or after position ``since``."""
+        return sum(1 for a in self.closed if self.asked[a].pos >= since)
 
     def _sum(self, key: Key, asked: Iterable[int], skill: str | None) -> Tally:
         total = Tally()
@@ -470,13 +509,22 @@ class SessionMetrics:
         total.students = Counter(dict.fromkeys(students, 1))
         return total
 
-    def tally(self, key: Key, window: str, n: int = 1, skill: str | None = None) -> Tally:
+    def tally(
+        self,
+        key: Key,
+        window: str,
+        n: int = 1,
+        skill: str | None = None,
+        *,
+        since: int = 0,
+        anchor: int | None = None,
+    ) -> Tally:
         """The answers of ``key`` in a question window (``sessions`` is not one)."""
-        if window == "session":
+        if window == "session" and not since:
             if skill is None:
                 return self.per_session.get(key) or Tally()
             return self.per_skill.get((key, skill)) or Tally()
-        return self._sum(key, self.window(window, n), skill)
+        return self._sum(key, self.window(window, n, since=since, anchor=anchor), skill)
 
     def _past(self, key: Key, skill: str, n: int) -> tuple[int, int, frozenset[int]]:
         """Scored, right and the students who answered, over the last ``n`` earlier sessions."""
@@ -508,10 +556,13 @@ class SessionMetrics:
         n: int = 1,
         skill: str | None = None,
         now: float,
+        since: int = 0,
+        anchor: int | None = None,
     ) -> Measure:
         """``metric`` for subject ``key`` over ``window``; ``Measure(None)`` when undefined.
 
-        ``skill`` "goal" means the skill of the subject's group. Raises ``KeyError`` for an
+        ``skill`` "goal" means the skill of the subject's group. ``since`` and ``anchor``
+        narrow the question windows (see the module's docstring). Raises ``KeyError`` for an
         unknown metric (rules are validated before they get here).
         """
         if skill == "goal":
@@ -519,6 +570,7 @@ class SessionMetrics:
             if skill is None:
                 return NOTHING
         fn: Callable[..., Measure] = getattr(self, "_m_" + metric)
+        self._since, self._anchor = since, anchor
         return fn(key, window, n, skill, now)
 
     def _group_skill(self, key: Key) -> str | None:
@@ -529,19 +581,18 @@ class SessionMetrics:
     def _m_accuracy(self, key: Key, window: str, n: int, skill: str | None, now: float) -> Measure:
         if window == "sessions":
             scored, right, who = self._past(key, skill or "", n - 1)
-            t = self.tally(key, "session", skill=skill)
+            t = self.tally(key, "session", skill=skill, since=self._since)
             scored += t.scored
             right += t.correct
             students = len(who | set(t.students))
         else:
-            t = self.tally(key, window, n, skill)
+            t = self.tally(key, window, n, skill, since=self._since, anchor=self._anchor)
             scored, right, students = t.scored, t.correct, len(t.students)
         if not scored:
             return Measure(None, 0, students)
-        if window in ("question", "closed", "last"):
-            return Measure(
-                right / scored, scored, students, {"questions": len(self.window(window, n))}
-            )
+        if window in ("question", "closed", "last", "after"):
+            asked = self.window(window, n, since=self._since, anchor=self._anchor)
+            return Measure(right / scored, scored, students, {"questions": len(asked)})
         return Measure(right / scored, scored, students)
 
     def _m_seconds_open(
@@ -563,7 +614,7 @@ class SessionMetrics:
     def _m_response_rate(
         self, key: Key, window: str, n: int, skill: str | None, now: float
     ) -> Measure:
-        asked = self.window(window, n)
+        asked = self.window(window, n, since=self._since)
         present = len(self.ctx.subjects(key))
         if not asked or not present:
             return NOTHING
@@ -579,7 +630,7 @@ class SessionMetrics:
     def _m_shared_wrong(
         self, key: Key, window: str, n: int, skill: str | None, now: float
     ) -> Measure:
-        asked = self.window(window)
+        asked = self.window(window, since=self._since, anchor=self._anchor)
         if not asked:
             return NOTHING
         a = self.asked[asked[0]]
@@ -608,7 +659,7 @@ class SessionMetrics:
         )
 
     def _m_trend(self, key: Key, window: str, n: int, skill: str | None, now: float) -> Measure:
-        closed = self.closed
+        closed = self.window("last", 2 * n, since=self._since)
         if len(closed) < 2 * n:
             return NOTHING
         after = self._sum(key, closed[-n:], skill)
@@ -622,7 +673,7 @@ class SessionMetrics:
     def _m_unanswered(
         self, key: Key, window: str, n: int, skill: str | None, now: float
     ) -> Measure:
-        asked = self.window("last", n)
+        asked = self.window("last", n, since=self._since)
         if len(asked) < n:
             return NOTHING
         missing = sum(1 for a in asked if key[1] not in self.answers[a])
@@ -654,8 +705,12 @@ class SessionMetrics:
         )
         return Measure(max(0.0, now - last) / 86400, 1, 0)
 
-    def _checkin_minutes(self, group: int, since: float, now: float) -> tuple[float, int]:
+    def _checkin_minutes(
+        self, group: int, since: float, now: float, *, this_session: bool = True
+    ) -> tuple[float, int]:
         minutes, count = self.ctx.past_checkin_minutes(group, since)
+        if not this_session:
+            return minutes, count
         for g, started, ended in self.checkins:
             if g == group and started >= since:
                 minutes += max(0.0, (now if ended is None else ended) - started) / 60
@@ -676,7 +731,8 @@ class SessionMetrics:
             return NOTHING
         if self._share_cache[0] != (now, n):  # every group reads every group's minutes
             since = now - n * WEEK
-            per = {g: self._checkin_minutes(g, since, now) for g in groups}
+            # the weeks before this session: a plan for the lesson, not a count of its visits
+            per = {g: self._checkin_minutes(g, since, now, this_session=False) for g in groups}
             per[0] = (sum(m for m, _ in per.values()), sum(c for _, c in per.values()))
             self._share_cache = ((now, n), per)  # 0: the total (no group has id 0)
         per_group = self._share_cache[1]
@@ -697,7 +753,11 @@ class SessionMetrics:
             self._goal_cache[key[1]] = cached
         points = list(cached[0])
         who = set(cached[1])
-        current = self.per_skill.get((key, skill))
+        current = (
+            self._sum(key, self.order[self._since :], skill)
+            if self._since
+            else self.per_skill.get((key, skill))
+        )
         if current is not None and current.scored:
             points.append(current.correct / current.scored)
             who.update(current.students)

@@ -13,6 +13,13 @@ Hysteresis: a raised flag stays while its conditions hold with thresholds relaxe
 condition's ``hysteresis`` (and while evidence is short), so a value hovering at a threshold does
 not flap. Rules of one ``family`` (the accuracy bands) hold at most one flag per subject.
 
+A rule's ``action`` says what it asks of the teacher: ``check-in`` (the group needs them) or
+``acknowledge`` (the group is doing well: a note for the quiet strip, never a call). A rule with
+``until`` conditions is sticky: a flag it raised stays on the question it was raised on (its
+evidence key) whatever closes next, and clears when the ``until`` conditions all hold (the
+group shows the trouble fixed on a later question of the same skill), or when the teacher checks
+in or dismisses it.
+
 Minimum evidence is enforced here, when rules load: a rule that reads answers must need at least
 two answers, and at least two students for a group or the class, so one answer from one student
 can never raise a flag (for a group rule, two answers from at least two students).
@@ -30,6 +37,7 @@ from typing import Any
 from live.rules.metrics import METRICS, Measure
 
 __all__ = [
+    "ACTIONS",
     "OPS",
     "SEVERITIES",
     "Condition",
@@ -43,6 +51,8 @@ __all__ = [
 ]
 
 SEVERITIES = ("high", "medium", "low", "info")
+ACTIONS = ("check-in", "acknowledge")
+"""What a flag asks of the teacher: a call to check in with the group, or a note of progress."""
 OPS: dict[str, Callable[[float, float], bool]] = {
     "<": lambda a, b: a < b,
     "<=": lambda a, b: a <= b,
@@ -59,7 +69,18 @@ _DEFAULT_HYSTERESIS = {
     "seconds_open": 0.0,
 }
 _FIELD = re.compile(r"\{([a-z_][a-z0-9_]*(?:\.[a-z_]+)?)(?::(%|pp|d))?\}")
-_RULE_KEYS = {"name", "scope", "severity", "family", "message", "move", "enabled", "when"}
+_RULE_KEYS = {
+    "name",
+    "scope",
+    "severity",
+    "action",
+    "family",
+    "message",
+    "move",
+    "enabled",
+    "when",
+    "until",
+}
 _COND_KEYS = {
     "metric",
     "of",
@@ -128,10 +149,28 @@ class Rule:
     message: str
     move: str = ""
     family: str = ""
+    action: str = "check-in"
+    until: tuple[Condition, ...] = ()
 
     @property
     def min_count(self) -> int:
         return max((c.min_count for c in self.when if c.answers), default=0)
+
+    @property
+    def sticky(self) -> bool:
+        """Whether a raised flag follows its own evidence key until ``until`` holds."""
+        return bool(self.until)
+
+    @property
+    def kin(self) -> str:
+        """The name that a dismissal silences: the family, or the rule alone."""
+        return self.family or self.name
+
+    @property
+    def this_session(self) -> bool:
+        """Whether the rule reads this session's questions (or only earlier sessions and the
+        check-in history, like ``goal-stalled`` and ``rotation-equity``)."""
+        return any(c.window in ("question", "closed", "last", "session") for c in self.when)
 
 
 def default_rules_text() -> str:
@@ -200,6 +239,19 @@ def _rule(raw: dict[str, Any]) -> Rule:
     if not when_raw:
         raise RulesError(f"rule {name!r}: when needs at least one condition")
     when = tuple(_condition(name, scope, i, c) for i, c in enumerate(when_raw))
+    action = need("action", str, "check-in")
+    if action not in ACTIONS:
+        raise RulesError(f"rule {name!r}: action must be check-in or acknowledge, not {action!r}")
+    until_raw = raw.get("until", [])
+    if not isinstance(until_raw, list):
+        raise RulesError(f"rule {name!r}: until must be a list of conditions ([[rule.until]])")
+    until = tuple(_condition(name, scope, i, c, until=True) for i, c in enumerate(until_raw))
+    if until and not any(c.metric == "shared_wrong" for c in when):
+        raise RulesError(
+            f"rule {name!r}: until needs a condition keyed by its question (shared_wrong)"
+        )
+    if any(c.window == "after" for c in when):
+        raise RulesError(f"rule {name!r}: the after window is for until conditions only")
     rule = Rule(
         name=name,
         scope=scope,
@@ -208,14 +260,16 @@ def _rule(raw: dict[str, Any]) -> Rule:
         message=need("message", str),
         move=need("move", str, ""),
         family=need("family", str, ""),
+        action=action,
+        until=until,
     )
     _check_evidence(rule)
     _check_template(rule)
     return rule
 
 
-def _condition(rule: str, scope: str, i: int, raw: Any) -> Condition:
-    where = f"rule {rule!r}, condition {i + 1}"
+def _condition(rule: str, scope: str, i: int, raw: Any, *, until: bool = False) -> Condition:
+    where = f"rule {rule!r}, {'until ' if until else ''}condition {i + 1}"
     if not isinstance(raw, dict):
         raise RulesError(f"{where}: must be a table")
     bad = set(raw) - _COND_KEYS
@@ -232,7 +286,9 @@ def _condition(rule: str, scope: str, i: int, raw: Any) -> Condition:
     if subject not in spec.scopes:
         raise RulesError(f"{where}: {metric} is not defined for a {subject}")
     window = raw.get("window")
-    if window not in spec.windows:
+    if window == "after" and until and metric == "accuracy":
+        pass  # the questions of the flag's skill closed after the flag's own question
+    elif window not in spec.windows:
         raise RulesError(
             f"{where}: window for {metric} must be one of {', '.join(sorted(spec.windows))}"
         )
@@ -347,6 +403,7 @@ class Outcome:
     keeps: bool
     key: str | None = None
     evidence: dict[str, Any] = field(default_factory=dict)
+    fixed: bool = False  # a sticky flag's ``until`` conditions all hold
 
 
 MeasureFn = Callable[[Condition], Measure]

@@ -186,14 +186,15 @@ class FlagRecords(SessionRecords):
             if isinstance(w, FlagRaised):
                 cur = db.execute(
                     "INSERT INTO flags(session_id, class_id, group_id, student_id, rule,"
-                    " severity, message, evidence, raised_at, updated_at)"
-                    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    " action, severity, message, evidence, raised_at, updated_at)"
+                    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                     (
                         session_id,
                         class_id,
                         w.group,
                         w.student,
                         w.rule,
+                        w.action,
                         w.severity,
                         w.message,
                         json.dumps(w.evidence),

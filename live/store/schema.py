@@ -186,5 +186,13 @@ CREATE TABLE events (
 ) WITHOUT ROWID;
 """
 
-MIGRATIONS: tuple[str, ...] = (_V1,)
+# what a flag asks of the teacher: a call to check in, or a note that the group is doing well
+# (the two default rules that were notes of progress become notes)
+_V2 = """
+ALTER TABLE flags ADD COLUMN action TEXT NOT NULL DEFAULT 'check-in'
+    CHECK (action IN ('check-in', 'acknowledge'));
+UPDATE flags SET action = 'acknowledge' WHERE rule IN ('accuracy-70-90', 'accuracy-above-90');
+"""
+
+MIGRATIONS: tuple[str, ...] = (_V1, _V2)
 SCHEMA_VERSION = len(MIGRATIONS)

@@ -156,8 +156,8 @@ class SessionRecords(ClassroomRecords, LibraryRecords):
         self, *, session_id: int | None = None, class_id: int | None = None, open_only: bool = False
     ) -> list[Row]:
         rows = self._all(
-            "SELECT id, session_id, class_id, group_id, student_id, rule, severity, message,"
-            " evidence, raised_at, updated_at, resolved_at, resolution FROM flags"
+            "SELECT id, session_id, class_id, group_id, student_id, rule, action, severity,"
+            " message, evidence, raised_at, updated_at, resolved_at, resolution FROM flags"
             " WHERE (? IS NULL OR session_id = ?) AND (? IS NULL OR class_id = ?)"
             " AND (NOT ? OR resolved_at IS NULL) ORDER BY id",
             (session_id, session_id, class_id, class_id, open_only),

@@ -163,9 +163,9 @@ class Engine:
         if isinstance(p, FlagRaised):
             key = p.evidence.get("key") if isinstance(p.evidence, dict) else None
             ident = FlagId(p.rule, p.group, p.student, None if key is None else str(key))
-            self.open[ident] = OpenFlag(
-                p.flag, ident, p.severity, p.message, event.seq, p.action
-            )
+            rule = self._by_name.get(p.rule)  # a log from before actions: the rule says
+            action = rule.action if rule is not None else p.action
+            self.open[ident] = OpenFlag(p.flag, ident, p.severity, p.message, event.seq, action)
             self.by_id[p.flag] = ident
             self.snoozed.discard(ident)
         elif isinstance(p, FlagUpdated):

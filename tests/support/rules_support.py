@@ -130,6 +130,7 @@ class Run:
                         d.severity,
                         d.message,
                         d.evidence,
+                        d.action,
                     ),
                     at,
                 )

@@ -1,5 +1,8 @@
 // Flags and check-ins on the console: which group to check in with, why and what to try; then
 // the check-in itself (started, then ended with a note, the goal agreed and the next step).
+// One card per group that needs the teacher, most urgent first: the strongest reason as its
+// headline, the other reasons as evidence under it, one suggested move. Notes that a group is
+// doing well (action "acknowledge") are not calls: they go to the quiet "Doing well" strip.
 
 import { api, el } from "../shared/client.js";
 import { attempt, toast } from "./ui.js";
@@ -7,6 +10,8 @@ import { attempt, toast } from "./ui.js";
 const $ = (id) => document.getElementById(id);
 const dom = {
   flags: $("flags"),
+  doingWell: $("doing-well"),
+  notes: $("notes"),
   open: $("checkins-open"),
   pick: $("checkin-group"),
   start: $("checkin-start"),
@@ -17,9 +22,10 @@ let groups = new Map();
 let students = new Map();
 let openCheckins = []; // check-ins of this session not ended yet
 
-// Most urgent first; "info" is good news (a group ready to extend), shown last and in green.
-const SEVERITY = { high: ["Now", 0], medium: ["Soon", 1], low: ["When you can", 2], info: ["Going well", 3] };
+// Most urgent first.
+const SEVERITY = { high: ["Now", 0], medium: ["Soon", 1], low: ["When you can", 2], info: ["When you can", 3] };
 const rank = (flag) => (SEVERITY[flag.severity] || ["", 4])[1];
+const byUrgency = (a, b) => rank(a) - rank(b) || a.id - b.id;
 
 /** Show the flags of `state` (open ones only) and this session's open check-ins. */
 export async function render(state, session) {
@@ -30,29 +36,58 @@ export async function render(state, session) {
   }
   groups = new Map(state.groups.map((g) => [g.id, g]));
   students = new Map((state.students || []).map((s) => [s.id, s]));
-  const flags = (state.flags || []).filter((f) => f.resolved_at == null)
-    .sort((a, b) => rank(a) - rank(b) || a.id - b.id);
-  dom.flags.replaceChildren(...(flags.length ? flags.map(flagItem)
+  const open = (state.flags || []).filter((f) => f.resolved_at == null).sort(byUrgency);
+  const calls = new Map(); // group id (or "class") -> its check-in flags, most urgent first
+  for (const flag of open.filter((f) => (f.action || "check-in") === "check-in")) {
+    const key = flag.group_id ?? "class";
+    if (!calls.has(key)) calls.set(key, []);
+    calls.get(key).push(flag);
+  }
+  const cards = [...calls.values()].sort((a, b) => byUrgency(a[0], b[0]));
+  dom.flags.replaceChildren(...(cards.length ? cards.map(callCard)
     : [el("li", { class: "muted", text: "No group needs a check-in right now." })]));
+  const notes = open.filter((f) => f.action === "acknowledge" && !calls.has(f.group_id ?? "class"));
+  dom.doingWell.hidden = !notes.length;
+  dom.notes.replaceChildren(...notes.map(noteItem));
   const picked = dom.pick.value;
   dom.pick.replaceChildren(...state.groups.map((g) => el("option", { value: g.id, text: g.name })));
   if (picked) dom.pick.value = picked;
   renderOpen();
 }
 
-function flagItem(flag) {
-  const group = groups.get(flag.group_id);
-  const student = flag.student_id != null ? students.get(flag.student_id) : null;
-  const move = flag.evidence && flag.evidence.move;
-  const who = [student && student.name, group ? group.name : !student && "Class"].filter(Boolean).join(" · ");
-  return el("li", { class: `flag ${flag.severity || ""}`, style: { borderLeftColor: group ? group.colour : "#8c959f" } },
+const moveOf = (flag) => (flag.evidence && flag.evidence.move) || "";
+const reason = (flag) => {
+  const move = moveOf(flag);
+  return move && flag.message.endsWith(move) ? flag.message.slice(0, -move.length).trim() : flag.message;
+};
+
+function callCard(flags) {
+  const [head, ...rest] = flags;
+  const group = groups.get(head.group_id);
+  const student = (f) => (f.student_id != null ? students.get(f.student_id) : null);
+  const who = group ? group.name : "Class";
+  const move = moveOf(head);
+  return el("li", { class: `flag ${head.severity || ""}`, style: { borderLeftColor: group ? group.colour : "#8c959f" } },
     el("div", { class: "flag-head" },
-      el("span", { class: "severity", text: (SEVERITY[flag.severity] || [flag.severity])[0] }),
+      el("span", { class: "severity", text: (SEVERITY[head.severity] || [head.severity])[0] }),
       el("strong", { text: who }),
       group && el("button", { class: "small primary", text: "Check in now", onclick: () => startCheckin(group.id) }),
-      el("button", { class: "small", text: "Dismiss", onclick: () => dismiss(flag) })),
-    el("p", { text: flag.message }),
-    move && !flag.message.includes(move) && el("p", { class: "move small", text: `Try: ${move}` }));
+      el("button", { class: "small", text: "Dismiss", title: "Dismiss this call (all its reasons)",
+        onclick: () => dismiss(flags) })),
+    el("p", { class: "headline", text: withName(reason(head), student(head)) }),
+    rest.length > 0 && el("ul", { class: "evidence small" },
+      rest.map((f) => el("li", { text: withName(reason(f), student(f)) }))),
+    move && el("p", { class: "move small", text: `Try: ${move}` }));
+}
+
+// the teacher's own console may name the student a card belongs to (flags carry card numbers)
+const withName = (text, student) => (student ? `${student.name}: ${text}` : text);
+
+function noteItem(flag) {
+  const group = groups.get(flag.group_id);
+  return el("li", { class: "note", style: { borderLeftColor: group ? group.colour : "#8c959f" } },
+    el("strong", { text: group ? group.name : "Class" }), " ",
+    el("span", { text: moveOf(flag) || flag.message, title: reason(flag) }));
 }
 
 function renderOpen() {
@@ -86,8 +121,10 @@ async function endCheckin(checkin, body) {
   renderOpen();
 }
 
-async function dismiss(flag) {
-  await attempt(api(`/sessions/${sessionId}/flags/${flag.id}/dismiss`, { method: "POST" }));
+async function dismiss(flags) {
+  for (const flag of flags) {
+    await attempt(api(`/sessions/${sessionId}/flags/${flag.id}/dismiss`, { method: "POST" }));
+  }
 }
 
 dom.start.addEventListener("click", () => {

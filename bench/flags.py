@@ -201,7 +201,9 @@ def answer(lesson: Lesson, q: int, student: int, troubled: bool) -> int | None:
     return int(u_pick * 4)
 
 
-def likelihood(lesson: Lesson, q: int, student: int, choice: int, mastery: float, mis: bool) -> float:
+def likelihood(
+    lesson: Lesson, q: int, student: int, choice: int, mastery: float, mis: bool
+) -> float:
     """P(choice) on question ``q`` under the simulation's model: what the oracle computes."""
     right = lesson.correct[q]
     known = (1 - SLIP) if choice == right else SLIP / 3
@@ -283,7 +285,7 @@ class Oracle(Policy):
         span = lesson.questions - 2
         if q < span:
             k = lesson.skill_of[q]
-            for g, belief in enumerate(self.belief):
+            for belief in self.belief:
                 p_n = belief.get("N", 0.0)
                 if not p_n:
                     continue
@@ -429,15 +431,13 @@ class Rules(Policy):
 
     def calling(self) -> set[int]:
         out = set()
-        for rule, group, action in self.flags.values():
+        for _rule, group, action in self.flags.values():
             if action == "check-in" and group is not None:
                 out.add(group - 1)
         return out
 
     def rules_calling(self, group: int) -> list[str]:
-        return sorted(
-            {r for r, g, a in self.flags.values() if g == group + 1 and a == "check-in"}
-        )
+        return sorted({r for r, g, a in self.flags.values() if g == group + 1 and a == "check-in"})
 
     def asked(self, q: int, at: float) -> set[int]:
         return self._emit(QuestionAsked(q + 1, q + 1, q + 1), at)
@@ -633,9 +633,7 @@ def report(title: str, lessons: Sequence[Lesson]) -> None:
     print(row("naive baseline (< 60 % on the last question)", naive))
     print(row("oracle, posterior >= 0.50", half))
     print(row(f"oracle at the rules' recall (>= {tau:.2f})", same))
-    print(
-        f"precision gap to the oracle at the same recall: {same.precision - mine.precision:+.3f}"
-    )
+    print(f"precision gap to the oracle at the same recall: {same.precision - mine.precision:+.3f}")
     print("recall within 1 / 2 / 3 closed questions, by group size (troubles):")
     for band in ("3", "4-5", "6-7"):
         n = mine.size_n[band]

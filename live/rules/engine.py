@@ -343,7 +343,9 @@ class Engine:
         measure = self._bind(cache, key, ident.group, now, since, anchor)
         o = evaluate(rule, measure, full=True)
         fixed = all(c.holds(measure(c)) for c in rule.until)
-        return Outcome(False, o.keeps and o.key == ident.key and not fixed, o.key, o.evidence, fixed)
+        return Outcome(
+            False, o.keeps and o.key == ident.key and not fixed, o.key, o.evidence, fixed
+        )
 
     def outcomes(self, now: float, *, full: bool = True) -> dict[FlagId, Outcome]:
         """Every rule on every subject, by identity, and every open sticky flag on its own
@@ -355,10 +357,10 @@ class Engine:
                 o = self._outcome(cache, rule, key, group, student, now, full=full)
                 out[FlagId(rule.name, group, student, o.key)] = o
         for ident in self.open:
-            rule = self._by_name.get(ident.rule)
-            key = _subject_key(ident)
-            if rule is not None and rule.sticky and key is not None:
-                out[ident] = self._sticky(cache, rule, key, ident, now)
+            sticky = self._by_name.get(ident.rule)
+            where = _subject_key(ident)
+            if sticky is not None and sticky.sticky and where is not None:
+                out[ident] = self._sticky(cache, sticky, where, ident, now)
         return out
 
     def decide(self, now: float) -> list[Decision]:

@@ -475,8 +475,7 @@ class SessionMetrics:
             later = [
                 b
                 for b in closed
-                if self.asked[b].pos > a.pos
-                and tags & set(self._skills(self.asked[b].question))
+                if self.asked[b].pos > a.pos and tags & set(self._skills(self.asked[b].question))
             ]
             return later[-1:]
         if window == "last":

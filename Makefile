@@ -49,7 +49,7 @@ lint: $(VENV)/.installed-test
 
 # every benchmark, each printing its table next to its baseline (a few minutes; not part of test)
 bench: $(VENV)/.installed-test
-	for b in scan tracker latency fanout rules export; do $(BIN)/python -m bench.$$b || exit 1; done
+	for b in scan tracker latency fanout rules flags export; do $(BIN)/python -m bench.$$b || exit 1; done
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache *.egg-info

@@ -31,7 +31,11 @@ __all__ = [
     "ResponseRecorded",
     "ScannerConnected",
     "ScannerDisconnected",
+    "ScannerMatched",
+    "ScannerMismatched",
     "SessionEnded",
+    "SessionInterrupted",
+    "SessionResumed",
     "SessionStarted",
     "decode",
     "encode",
@@ -91,6 +95,19 @@ class QuestionRevealed(Payload):
 @dataclass(frozen=True)
 class SessionEnded(Payload):
     type: ClassVar[str] = "session.ended"
+    reason: str = "teacher"  # "teacher" | "idle" (nothing happened for settings.session_idle_s)
+
+
+@dataclass(frozen=True)
+class SessionInterrupted(Payload):
+    """The server stopped while the session ran: it takes nothing until resumed or ended."""
+
+    type: ClassVar[str] = "session.interrupted"
+
+
+@dataclass(frozen=True)
+class SessionResumed(Payload):
+    type: ClassVar[str] = "session.resumed"
 
 
 @dataclass(frozen=True)
@@ -113,6 +130,24 @@ class ScannerDisconnected(Payload):
     scanner: str
     frames: int = 0
     dropped: int = 0
+
+
+@dataclass(frozen=True)
+class ScannerMismatched(Payload):
+    """Most cards this scanner reads belong to no student of the session's class."""
+
+    type: ClassVar[str] = "scanner.mismatched"
+    scanner: str
+    foreign: int  # cards read lately that no student of the class holds
+    seen: int  # cards read lately
+
+
+@dataclass(frozen=True)
+class ScannerMatched(Payload):
+    """The scanner reads the class's own cards again (or it left)."""
+
+    type: ClassVar[str] = "scanner.matched"
+    scanner: str
 
 
 @dataclass(frozen=True)
@@ -171,9 +206,13 @@ PAYLOADS: dict[str, type[Payload]] = {
         QuestionClosed,
         QuestionRevealed,
         SessionEnded,
+        SessionInterrupted,
+        SessionResumed,
         DisplayChanged,
         ScannerConnected,
         ScannerDisconnected,
+        ScannerMismatched,
+        ScannerMatched,
         FlagRaised,
         FlagUpdated,
         FlagResolved,

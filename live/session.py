@@ -9,13 +9,22 @@ teacher shows them, the chart only after reveal.
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from live.errors import BadRequest, Conflict
 from live.events import ResponseRecorded
 
-__all__ = ["ANSWERS", "Role", "SessionData", "decide_response", "first_name", "snapshot"]
+__all__ = [
+    "ANSWERS",
+    "Role",
+    "SessionData",
+    "connected_scanners",
+    "decide_response",
+    "first_name",
+    "snapshot",
+]
 
 ANSWERS = ("A", "B", "C", "D")
 Role = Literal["teacher", "projector"]
@@ -34,6 +43,29 @@ class SessionData:
     groups: list[Row]
     flags: list[Row] = field(default_factory=list)
     question_set: Row | None = None
+    scanners: list[Row] = field(default_factory=list)  # see connected_scanners
+
+
+def connected_scanners(events: Iterable[tuple[str, Row]]) -> list[Row]:
+    """The scanners connected at the end of a session's ``(type, data)`` events, in order of
+    connection: ``{"name", "wrong_class": {"foreign", "seen"} | None}``.
+
+    ``session.interrupted`` drops them all: the server that held their sockets stopped.
+    """
+    connected: dict[str, Row] = {}
+    for kind, data in events:
+        name = data.get("scanner", "")
+        if kind == "scanner.connected":
+            connected[name] = {"name": name, "wrong_class": None}
+        elif kind == "scanner.disconnected":
+            connected.pop(name, None)
+        elif kind == "scanner.mismatched" and name in connected:
+            connected[name]["wrong_class"] = {"foreign": data["foreign"], "seen": data["seen"]}
+        elif kind == "scanner.matched" and name in connected:
+            connected[name]["wrong_class"] = None
+        elif kind == "session.interrupted":
+            connected.clear()
+    return list(connected.values())
 
 
 def decide_response(
@@ -131,6 +163,7 @@ def snapshot(data: SessionData, role: Role = "teacher") -> dict[str, Any]:
             "status": session["status"],
             "started_at": session["started_at"],
             "ended_at": session["ended_at"],
+            "interrupted_at": session.get("interrupted_at"),
             "show_names": session["show_names"],
             "set_id": session["set_id"],
         },
@@ -179,4 +212,6 @@ def snapshot(data: SessionData, role: Role = "teacher") -> dict[str, Any]:
     ]
     base["question_set"] = data.question_set
     base["flags"] = data.flags
+    base["session"]["live"] = bool(session.get("live"))
+    base["scanners"] = data.scanners
     return base

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
 
-__all__ = ["Settings", "default_data_dir", "desktop_browser"]
+__all__ = ["Settings", "default_data_dir", "default_demo_dir", "desktop_browser"]
 
 ENV_PREFIX = "CARDCHECK_"
 
@@ -27,6 +27,12 @@ def default_data_dir(env: Mapping[str, str] | None = None) -> Path:
     env = os.environ if env is None else env
     base = env.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
     return Path(base) / "cardcheck"
+
+
+def default_demo_dir(env: Mapping[str, str] | None = None) -> Path:
+    """The demo's own data folder, apart from the real one: ``$XDG_DATA_HOME/cardcheck-demo``
+    or ``~/.local/share/cardcheck-demo``."""
+    return default_data_dir(env).with_name("cardcheck-demo")
 
 
 def desktop_browser(env: Mapping[str, str] | None = None) -> bool:
@@ -59,6 +65,7 @@ class Settings:
     public_url: str | None = None  # what printed URLs start with, when behind a proxy
     allowed_origins: tuple[str, ...] = ()  # extra Origins allowed on WebSocket handshakes
     rules_tick_s: float = 15.0  # time-based rules re-evaluated this often; 0 turns it off
+    session_idle_s: float = 3 * 3600.0  # a session idle this long ends by itself; 0: never
 
     @property
     def db_path(self) -> Path:
@@ -97,7 +104,7 @@ class Settings:
 _BOOLS = {"https", "demo"}
 _INTS = {"port", "max_body_bytes", "max_frame_bytes", "max_frame_pixels"}
 _PATHS = {"data_dir", "db", "certfile", "keyfile"}
-_SECONDS = {"rules_tick_s"}
+_SECONDS = {"rules_tick_s", "session_idle_s"}
 
 
 def _parse(name: str, raw: str) -> Any:

@@ -7,31 +7,61 @@ service or the scanner; none holds logic of its own beyond reporting.
 from __future__ import annotations
 
 import argparse
+import logging
 import sys
 import time
 from collections.abc import Sequence
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-from live.settings import Settings
+from live.settings import Settings, default_demo_dir
 
 __all__ = ["main"]
+
+DB_HELP = "SQLite file (default: cardcheck.sqlite3 in the data folder)"
+DATA_DIR_HELP = "data folder (default ~/.local/share/cardcheck)"
 
 
 def _settings(args: argparse.Namespace, **extra: Any) -> Settings:
     keys = ("host", "port", "db", "redis", "token", "https", "certfile", "keyfile", "data_dir")
     overrides = {k: getattr(args, k, None) for k in keys}
     overrides["https"] = True if getattr(args, "https", False) else None
+    overrides["session_idle_s"] = getattr(args, "session_idle", None)
     overrides.update(extra)
-    return Settings.load(overrides)
+    settings = Settings.load(overrides)
+    if settings.demo:
+        # the demo keeps to a data folder of its own, whatever CARDCHECK_DATA_DIR or
+        # CARDCHECK_DB say of the real one: no real class is ever scanned into it
+        data_dir = getattr(args, "data_dir", None)
+        db = getattr(args, "db", None)
+        settings = replace(
+            settings,
+            data_dir=Path(data_dir).expanduser() if data_dir else default_demo_dir(),
+            db=Path(db).expanduser() if db else None,
+        )
+    return settings
 
 
-def _serve_flags(p: argparse.ArgumentParser) -> None:
+def _serve_flags(p: argparse.ArgumentParser, *, demo: bool = False) -> None:
     p.add_argument("--host", help="address to listen on (default 127.0.0.1)")
     p.add_argument("--port", type=int, help="port (default 8000)")
-    p.add_argument("--db", help="SQLite file (default: cardcheck.sqlite3 in the data folder)")
+    if demo:
+        p.add_argument("--db", help="SQLite file (default: cardcheck.sqlite3 in the demo's folder)")
+        p.add_argument(
+            "--data-dir",
+            dest="data_dir",
+            help="the demo's own data folder (default ~/.local/share/cardcheck-demo)",
+        )
+    else:
+        p.add_argument("--db", help=DB_HELP)
+        p.add_argument("--data-dir", dest="data_dir", help=DATA_DIR_HELP)
     p.add_argument(
-        "--data-dir", dest="data_dir", help="data folder (default ~/.local/share/cardcheck)"
+        "--session-idle",
+        dest="session_idle",
+        type=float,
+        metavar="SECONDS",
+        help="a session idle this long ends by itself (default 10800, 3 h; 0: never)",
     )
     p.add_argument("--redis", help="redis://host:port/db: put the live bus on Redis Streams")
     p.add_argument(
@@ -50,37 +80,57 @@ def _banner(settings: Settings, *, demo_class: int | None) -> str:
     store = open_store(settings)
     try:
         urls = Urls(settings.base_url, tokens_for(settings, store))
+        classes = store.list_classes()
     finally:
         store.close()
-    lines = [
-        f"cardcheck is serving on {settings.base_url} (data: {settings.db_path})",
-        "",
+    name = "the cardcheck demo" if demo_class is not None else "cardcheck"
+    lines = [f"{name} is serving on {settings.base_url} (data: {settings.db_path})", ""]
+    if demo_class is not None:
+        lines += [
+            "    This is the demo: a seeded class and a simulated classroom camera, in a data",
+            f"    folder of its own ({settings.db_path.parent}), apart from your classes.",
+            '    For your own classes run `cardcheck serve` (the README\'s "Your own class").',
+            "",
+        ]
+    lines += [
         "    Teacher console (keep this link to yourself; it carries the teacher token):",
         f"        {urls.teacher()}",
-        "    Projector, read-only:",
-        f"        {urls.projector()}",
-        "    Phone or laptop scanner:",
-        f"        {urls.scanner()}",
+        "    Start sessions there: each one's scanner link and QR code are on the console.",
     ]
+    if classes:
+        lines += ["    Projectors, read-only, one per class (each shows the class's live session):"]
+        lines += [f"        {c['name']}: {urls.class_projector(c['id'])}" for c in classes[:8]]
+        if len(classes) > 8:
+            lines.append(f"        (and {len(classes) - 8} more: on the console)")
     lines += _pairing_lines(settings, urls.tokens.teacher)
-    if demo_class is not None:
-        lines += ["", f"    The demo class is seeded (class {demo_class})."]
     lines += ["", "Press Ctrl+C to stop."]
     return "\n".join(lines)
 
 
 def _pairing_lines(settings: Settings, token: str) -> list[str]:
-    from live.http.pairing import qr_terminal, scanner_url
+    from urllib.parse import quote
 
-    url = scanner_url(settings, token)
-    lines = ["", f"    Pair a phone: point its camera at this code ({url})"]
+    from live.http.pairing import phone_base_url, qr_terminal
+
+    url = f"{phone_base_url(settings)}/teacher/?token={quote(token)}"
     if "://127." in url or "://localhost" in url:
-        lines.append(
-            "    (a phone cannot reach 127.0.0.1: serve with --host 0.0.0.0 --https for one)"
-        )
-    elif not url.startswith("https:"):
+        return [
+            "",
+            "    A phone cannot reach 127.0.0.1: serve with --host 0.0.0.0 --https to pair one.",
+        ]
+    lines = ["", f"    On a phone: point its camera at this code to open the console ({url})"]
+    if not url.startswith("https:"):
         lines.append("    (phones give the camera only to https pages: add --https)")
     return [*lines, "", *("    " + row for row in qr_terminal(url).splitlines())]
+
+
+def _log_to_terminal() -> None:
+    """The service's own log lines (a session interrupted, or ended when idle) on stderr."""
+    handler = logging.StreamHandler()
+    handler.setFormatter(logging.Formatter("%(asctime)s %(message)s", "%Y-%m-%d %H:%M:%S"))
+    logger = logging.getLogger("cardcheck")
+    logger.addHandler(handler)
+    logger.setLevel(logging.INFO)
 
 
 def _freeze_startup_objects() -> None:
@@ -120,6 +170,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
         cert, key = ensure_certificate(settings)
         ssl = {"ssl_certfile": str(cert), "ssl_keyfile": str(key)}
     print(_banner(settings, demo_class=demo_class), flush=True)
+    _log_to_terminal()
     _freeze_startup_objects()
     if getattr(args, "camera", None) is not None and demo_class is not None:  # `cardcheck demo`
         from live.demo.camera import run_demo
@@ -275,11 +326,18 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("serve", help="run the service")
     _serve_flags(p)
-    p.add_argument("--demo", action="store_true", help="seed the demo class")
+    p.add_argument(
+        "--demo",
+        action="store_true",
+        help="serve the demo class instead, from the demo's own data folder (as `cardcheck demo`)",
+    )
     p.set_defaults(func=cmd_serve)
 
-    p = sub.add_parser("demo", help="serve the demo class with a simulated classroom camera")
-    _serve_flags(p)
+    p = sub.add_parser(
+        "demo",
+        help="serve the demo class with a simulated classroom camera, in its own data folder",
+    )
+    _serve_flags(p, demo=True)
     p.add_argument(
         "--no-camera",
         dest="camera",
@@ -310,22 +368,31 @@ def build_parser() -> argparse.ArgumentParser:
     )
     r.add_argument("--class", dest="class_name", required=True, help="class name (created if new)")
     r.add_argument("--partial", action="store_true", help="import the good rows when some are bad")
-    r.add_argument("--db")
-    r.add_argument("--data-dir", dest="data_dir")
+    r.add_argument("--db", help=DB_HELP)
+    r.add_argument("--data-dir", dest="data_dir", help=DATA_DIR_HELP)
     r.set_defaults(func=cmd_roster_import)
 
     p = sub.add_parser("cards", help="printable cards as a PDF")
     p.add_argument("--out", required=True, help="PDF file to write")
     p.add_argument("--cards", help="card numbers, e.g. 1-30 or 1,4,9 (default all)")
-    p.add_argument("--per-page", type=int, choices=(1, 2, 4), default=1)
-    p.add_argument("--paper", choices=("letter", "a4"), default="letter")
+    p.add_argument(
+        "--per-page",
+        type=int,
+        choices=(1, 2, 4),
+        default=2,
+        help="cards per page: 2 (the default) read across a classroom, 1 across a hall, 4 up"
+        " to about 4.5 m",
+    )
+    p.add_argument(
+        "--paper", choices=("letter", "a4"), default="letter", help="paper size (default letter)"
+    )
     p.add_argument("--class", dest="class_name", help="print each student's name on their card")
-    p.add_argument("--db")
-    p.add_argument("--data-dir", dest="data_dir")
+    p.add_argument("--db", help=DB_HELP)
+    p.add_argument("--data-dir", dest="data_dir", help=DATA_DIR_HELP)
     p.set_defaults(func=cmd_cards)
 
     p = sub.add_parser("decode", help="decode cards in still photos")
-    p.add_argument("images", nargs="+")
+    p.add_argument("images", nargs="+", help="photos to read (JPEG, PNG, WebP...)")
     p.add_argument("--json", action="store_true", help="print JSON")
     p.add_argument("--annotate", help="write a copy with boxes, numbers and answers drawn")
     p.set_defaults(func=cmd_decode)

@@ -37,11 +37,18 @@ def add_export_parser(sub: Any) -> None:
     which.add_argument("--set", dest="set_id", type=int, help="every session of a question set")
     p.add_argument("--from", dest="start", type=_day, help="first day (with --class)")
     p.add_argument("--to", dest="end", type=_day, help="last day (with --class)")
-    p.add_argument("--format", choices=list(FORMATS), default="csv")
+    p.add_argument(
+        "--format",
+        choices=list(FORMATS),
+        default="csv",
+        help="; ".join(f"{f.name}: {f.description}" for f in FORMATS.values()) + " (default csv)",
+    )
     p.add_argument("--out", required=True, help="file to write ('-' for standard output)")
     p.add_argument("--tz", help="IANA time zone for dates (default: this computer's)")
-    p.add_argument("--db")
-    p.add_argument("--data-dir", dest="data_dir")
+    p.add_argument("--db", help="SQLite file (default: cardcheck.sqlite3 in the data folder)")
+    p.add_argument(
+        "--data-dir", dest="data_dir", help="data folder (default ~/.local/share/cardcheck)"
+    )
     p.set_defaults(func=cmd_export)
 
 

@@ -11,7 +11,9 @@ cards sees the projector and the console move. Three parts, top to bottom:
   away, each raised card rendered with ``Deck.render_card``, turned and tilted in the hand and
   swaying, the camera panning slowly across the room.
 * ``drive`` (the shell): start a session, then for each question ask it, stream frames for the
-  answering window (one frame in flight, like the phone), close, reveal, pause, next.
+  answering window (one frame in flight, like the phone), close, reveal, pause, next. A session
+  the teacher ends on the console is followed by a new one after a pause; sessions an earlier
+  run left behind are ended first.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ import json
 import logging
 import math
 import ssl
+import urllib.error
 import urllib.request
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -30,6 +33,7 @@ import cv2
 import numpy as np
 import numpy.typing as npt
 
+from live.realtime.sockets import CLOSE_SESSION_ENDED, CLOSE_SESSION_INTERRUPTED
 from scanner import Deck
 
 __all__ = ["Answer", "Seat", "drive", "plan_question", "render_room", "run_demo", "seats_for"]
@@ -277,6 +281,7 @@ async def drive(
     API and ``/ws/scan``. ``questions`` bounds the run (None: until cancelled); ``pace`` is each
     question's answering window in seconds."""
     from websockets.asyncio.client import connect
+    from websockets.exceptions import ConnectionClosed
 
     teacher = _Teacher(base, token)
     rng = np.random.default_rng(seed)
@@ -288,6 +293,10 @@ async def drive(
     order = [q for q in (sets[0]["questions"] if sets else library) if q in library]
     seats = seats_for([s["card"] for s in students if s["card"] is not None], rng)
     ws_base = base.replace("http", "ws", 1)
+    for left in await teacher("GET", "/sessions/running"):
+        if left["class_id"] == class_id:  # the demo's own, left by a run that was stopped
+            await teacher("POST", f"/sessions/{left['id']}/end")
+            say(f"demo camera: ended session {left['id']}, left running by an earlier demo")
     asked = 0
     while questions is None or asked < questions:
         created = await teacher(
@@ -297,24 +306,40 @@ async def drive(
         say(f"demo camera: session {sid} started")
         url = f"{ws_base}/ws/scan?session={sid}&token={token}&name=demo-camera"
         ssl_context = teacher.context
-        async with connect(url, max_size=2**20, ssl=ssl_context) as ws:
-            for qid in order:
-                if questions is not None and asked >= questions:
-                    break
-                await teacher("POST", f"/sessions/{sid}/ask", {"question_id": qid})
-                question = library[qid]
-                say(f"demo camera: asked {question['prompt']!r}")
-                plan = plan_question(rng, question, students, groups, pace=pace)
-                await _scan(ws, deck, seats, plan, pace=pace, fps=fps, rng=rng)
-                state = await teacher("POST", f"/sessions/{sid}/close")
-                q = state["question"]
-                say(f"demo camera: closed, {q['answered']}/{q['total']} answered")
-                await asyncio.sleep(pause / 2)
-                await teacher("POST", f"/sessions/{sid}/reveal")
-                await asyncio.sleep(pause)
-                asked += 1
-        await teacher("POST", f"/sessions/{sid}/end")
-        say(f"demo camera: session {sid} ended")
+        try:
+            async with connect(url, max_size=2**20, ssl=ssl_context) as ws:
+                for qid in order:
+                    if questions is not None and asked >= questions:
+                        break
+                    await teacher("POST", f"/sessions/{sid}/ask", {"question_id": qid})
+                    question = library[qid]
+                    say(f"demo camera: asked {question['prompt']!r}")
+                    plan = plan_question(rng, question, students, groups, pace=pace)
+                    await _scan(ws, deck, seats, plan, pace=pace, fps=fps, rng=rng)
+                    state = await teacher("POST", f"/sessions/{sid}/close")
+                    q = state["question"]
+                    say(f"demo camera: closed, {q['answered']}/{q['total']} answered")
+                    await asyncio.sleep(pause / 2)
+                    await teacher("POST", f"/sessions/{sid}/reveal")
+                    await asyncio.sleep(pause)
+                    asked += 1
+            await teacher("POST", f"/sessions/{sid}/end")
+            say(f"demo camera: session {sid} ended")
+        except (ConnectionClosed, urllib.error.HTTPError) as exc:
+            if not _ended_elsewhere(exc):
+                raise
+            # the teacher ended the demo's session on the console: the demo goes on
+            say(f"demo camera: session {sid} was ended on the console; a new one in {pause:g} s")
+            await asyncio.sleep(pause)
+
+
+def _ended_elsewhere(exc: Exception) -> bool:
+    """Whether ``exc`` says the session was ended (or interrupted) by someone else: the scanner
+    socket's close code 4409 / 4423, or the API's 409."""
+    code = getattr(getattr(exc, "rcvd", None), "code", None)
+    return (
+        code in (CLOSE_SESSION_ENDED, CLOSE_SESSION_INTERRUPTED) or getattr(exc, "code", 0) == 409
+    )
 
 
 async def _scan(
@@ -383,7 +408,7 @@ def run_demo(
             import webbrowser
 
             urls = app.state.urls
-            for url in (urls.teacher(), urls.projector()):
+            for url in (urls.teacher(), urls.class_projector(class_id)):
                 webbrowser.open(url)
         if not camera:
             await serving

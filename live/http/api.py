@@ -130,9 +130,9 @@ async def health(call: Call) -> Any:
     return {"ok": True, "schema": call.store.schema_version}
 
 
-@endpoint("GET", "/me", "The role the token grants", teacher=False)
+@endpoint("GET", "/me", "The role the token grants, and whether this is the demo", teacher=False)
 async def me(call: Call) -> Any:
-    return {"role": call.role}
+    return {"role": call.role, "demo": call.request.app.state.settings.demo}
 
 
 # -- classes -----------------------------------------------------------------------------
@@ -426,6 +426,7 @@ def _with_urls(call: Call, state: dict[str, Any], session_id: int) -> dict[str, 
     urls = call.request.app.state.urls
     state["projector_url"] = urls.projector(session_id)
     if call.role == "teacher":
+        state["class_projector_url"] = urls.class_projector(state["session"]["class_id"])
         state["scan_url"] = urls.scanner(session_id)
     return state
 
@@ -446,7 +447,22 @@ async def list_sessions(call: Call) -> Any:
     return call.store.list_sessions(class_id=class_id)
 
 
-@endpoint("POST", "/sessions", "Start a session for a class", body=SESSION, status=201)
+@endpoint(
+    "GET",
+    "/sessions/running",
+    "Every session not ended (running or interrupted), oldest first, with its current question",
+)
+async def running_sessions(call: Call) -> Any:
+    return call.store.running_sessions()
+
+
+@endpoint(
+    "POST",
+    "/sessions",
+    "Start a session for a class (it becomes the class's live session)",
+    body=SESSION,
+    status=201,
+)
 async def create_session(call: Call) -> Any:
     row = await call.sessions.start(call.body["class_id"], set_id=call.body.get("set_id"))
     return _with_urls(call, call.sessions.state(row["id"]), row["id"])
@@ -489,7 +505,8 @@ _command("ask", "Open a question (closes the one open before)", ASK)
 _command("close", "Close the open question")
 _command("reopen", "Open the current question again (before reveal)")
 _command("reveal", "Reveal the correct answer and the chart on the projector")
-_command("end", "End the session")
+_command("end", "End the session (running or interrupted)")
+_command("resume", "Take up a session interrupted by a server stop")
 
 
 @endpoint(

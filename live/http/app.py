@@ -33,6 +33,7 @@ from live.http.reports_api import __all__ as _export_api  # noqa: F401  register
 from live.http.rules_api import __all__ as _engine_api  # noqa: F401  registers its endpoints
 from live.realtime.bus import Bus, LocalBus
 from live.realtime.feed import live_socket
+from live.realtime.lifecycle import Lifecycle
 from live.realtime.scan import scan_socket
 from live.realtime.sessions import Sessions
 from live.rules.flags import RuleEngine
@@ -57,13 +58,18 @@ class Urls:
     def teacher(self) -> str:
         return f"{self.base}/teacher/?token={quote(self.tokens.teacher)}"
 
-    def projector(self, session_id: int | None = None) -> str:
-        tail = f"session={session_id}&" if session_id is not None else ""
-        return f"{self.base}/projector/?{tail}token={quote(self.tokens.projector)}"
+    def projector(self, session_id: int) -> str:
+        """The read-only view of one session."""
+        return f"{self.base}/projector/?session={session_id}&token={quote(self.tokens.projector)}"
 
-    def scanner(self, session_id: int | None = None) -> str:
-        tail = f"session={session_id}&" if session_id is not None else ""
-        return f"{self.base}/scan/?{tail}token={quote(self.tokens.teacher)}"
+    def class_projector(self, class_id: int) -> str:
+        """The read-only view of whichever session is live for the class (its projector's
+        link: it stays the same from one lesson to the next)."""
+        return f"{self.base}/projector/?class={class_id}&token={quote(self.tokens.projector)}"
+
+    def scanner(self, session_id: int) -> str:
+        """The scanner page of one session."""
+        return f"{self.base}/scan/?session={session_id}&token={quote(self.tokens.teacher)}"
 
 
 def open_store(settings: Settings) -> Store:
@@ -121,8 +127,12 @@ def create_app(settings: Settings | None = None, *, store: Store | None = None) 
             app.state.engine, bus, every=settings.rules_tick_s, clock=app.state.sessions.clock
         )
         app.state.detector = Detector(Deck())  # one for the process: /ws/scan decodes with it
+        # sessions a stopped server left running are interrupted; idle ones end by themselves
+        app.state.lifecycle = Lifecycle(
+            app.state.sessions, idle_after=settings.session_idle_s, clock=app.state.sessions.clock
+        )
         try:
-            async with app.state.ticker.running():
+            async with app.state.lifecycle.running(), app.state.ticker.running():
                 yield
         finally:
             await bus.stop()

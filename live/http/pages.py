@@ -1,5 +1,9 @@
-"""The endpoints the web pages need beyond the core API: pairing, printable cards, the current
-session. Registered with ``live.http.api.endpoint`` on import, like the other API modules.
+"""The endpoints the web pages need beyond the core API: pairing, printable cards, a class's
+live session. Registered with ``live.http.api.endpoint`` on import, like the other API modules.
+
+No page guesses its session: a scanner link and a pairing code name one; a projector link names
+one session, or a class whose live session (``classes.live_session``, set when a session starts
+and by the teacher on the console) it shows.
 """
 
 from __future__ import annotations
@@ -12,16 +16,21 @@ from starlette.responses import Response
 
 from live.errors import BadRequest
 from live.http.api import Call, endpoint
+from live.http.bodies import Body, Int
 from live.http.pairing import qr_svg, scanner_url
 
-__all__ = ["cards_pdf", "current_session", "pair_svg"]
+__all__ = ["cards_pdf", "class_live", "pair_svg", "set_class_live"]
+
+LIVE = Body(
+    session_id=Int(nullable=True, description="a running session of the class; null clears it")
+)
 
 
-def _session_param(call: Call) -> int | None:
+def _session_param(call: Call) -> int:
     raw = call.query("session")
     if raw is None or raw == "":
-        return None
-    if not raw.isdigit():
+        raise BadRequest("?session=<id> is required: a scanner link names its session")
+    if not (raw.isascii() and raw.isdigit()) or len(raw) > 15:
         raise BadRequest("session must be a whole number")
     call.store.get_session(int(raw))  # NotFound for an unknown session
     return int(raw)
@@ -31,7 +40,7 @@ def _session_param(call: Call) -> int | None:
     "GET",
     "/pair",
     "The scanner link a phone on this network can open (teacher token)",
-    query={"session": "the session to scan for (optional)"},
+    query={"session": "the session to scan for (required)"},
 )
 async def pair(call: Call) -> Any:
     settings = call.request.app.state.settings
@@ -45,7 +54,7 @@ async def pair(call: Call) -> Any:
     "GET",
     "/pair.svg",
     "The scanner link as a QR code (SVG) for a phone to pair",
-    query={"session": "the session to scan for (optional)"},
+    query={"session": "the session to scan for (required)"},
     produces="image/svg+xml",
 )
 async def pair_svg(call: Call) -> Any:
@@ -56,17 +65,29 @@ async def pair_svg(call: Call) -> Any:
 
 @endpoint(
     "GET",
-    "/current-session",
-    "The newest running session (the projector follows it when no session is given)",
+    "/classes/{class_id}/live",
+    "The class's live session, the one its projector link shows (projector token too)",
     teacher=False,
-    query={"class_id": "only this class"},
 )
-async def current_session(call: Call) -> Any:
-    raw = call.query("class_id")
-    if raw is not None and not raw.isdigit():
-        raise BadRequest("class_id must be a whole number")
-    class_id = int(raw) if raw else None
-    return {"session": call.store.newest_running_session(class_id=class_id)}
+async def class_live(call: Call) -> Any:
+    return _live(call, call.store.live_session(call.params["class_id"]))
+
+
+@endpoint(
+    "PUT",
+    "/classes/{class_id}/live",
+    "Put a running session of the class on its projector (null: none)",
+    body=LIVE,
+)
+async def set_class_live(call: Call) -> Any:
+    row = call.store.set_live_session(call.params["class_id"], call.body["session_id"])
+    return _live(call, row)
+
+
+def _live(call: Call, row: dict[str, Any]) -> dict[str, Any]:
+    urls = call.request.app.state.urls
+    status = None if row["session"] is None else call.store.get_session(row["session"])["status"]
+    return {**row, "status": status, "projector_url": urls.class_projector(row["class_id"])}
 
 
 def _choice(call: Call, name: str, options: tuple[str, ...], default: str) -> str:
@@ -91,7 +112,7 @@ def _render_pdf(
     "/classes/{class_id}/cards.pdf",
     "Printable cards for a class's students",
     query={
-        "per_page": "1, 2 or 4 cards per page (default 1)",
+        "per_page": "1, 2 or 4 cards per page (default 2)",
         "paper": "letter or a4 (default letter)",
         "names": "1 to print each student's name on their card",
     },
@@ -100,7 +121,7 @@ def _render_pdf(
 async def cards_pdf(call: Call) -> Any:
     class_id = call.params["class_id"]
     cls = call.store.get_class(class_id)
-    per_page = int(_choice(call, "per_page", ("1", "2", "4"), "1"))
+    per_page = int(_choice(call, "per_page", ("1", "2", "4"), "2"))
     paper = _choice(call, "paper", ("letter", "a4"), "letter")
     with_names = _choice(call, "names", ("0", "1"), "0") == "1"
     students = [s for s in call.store.list_students(class_id) if s["card"] is not None]

@@ -46,10 +46,10 @@ def phone_base_url(settings: Settings) -> str:
     return f"{scheme}://{address}:{settings.port}"
 
 
-def scanner_url(settings: Settings, token: str, session_id: int | None = None) -> str:
-    """The scanner page's link for a phone, teacher token included."""
-    tail = f"session={session_id}&" if session_id is not None else ""
-    return f"{phone_base_url(settings)}/scan/?{tail}token={quote(token)}"
+def scanner_url(settings: Settings, token: str, session_id: int) -> str:
+    """The scanner page's link for a phone to scan session ``session_id``, teacher token
+    included."""
+    return f"{phone_base_url(settings)}/scan/?session={session_id}&token={quote(token)}"
 
 
 def qr_svg(text: str, *, scale: int = 6) -> bytes:

@@ -29,7 +29,8 @@ async def process_frame(scan: Scan, data: bytes, now: float) -> list[dict[str, A
     """One encoded frame through the whole flow; returns the cards for the phone's overlay.
 
     Raises ``scanner.ImageError`` for bytes that are not a (safe) image, and ``Conflict`` with
-    code ``session_ended`` once the session has ended.
+    code ``session_ended`` once the session has ended (``session_interrupted`` while it is
+    interrupted).
     """
     hints = scan.tracker.hints(now)  # where cards were just seen: the detector looks closer
     detections = await asyncio.to_thread(scan.detect, data, hints)  # detect, off the loop
@@ -63,6 +64,7 @@ class Scan:
     tracker: Tracker = field(default_factory=Tracker)
     question: int | None = None  # the open question the tracker's evidence belongs to
     status: str | None = None  # the current question's status, as of the last frame
+    class_name: str = ""  # the session's class, as of the last frame
 
     def detect(
         self, data: bytes, hints: Sequence[tuple[float, float, float]] = ()
@@ -82,6 +84,12 @@ class Scan:
             row, students = None, []
         if row is None or row["ended_at"] is not None:
             raise Conflict(f"session {self.session_id} has ended", code="session_ended")
+        if row["interrupted_at"] is not None:
+            raise Conflict(
+                f"session {self.session_id} was interrupted; resume it on the console",
+                code="session_interrupted",
+            )
+        self.class_name = row["class_name"]
         status = None
         if row["asked"] is not None:
             status = "revealed" if row["revealed_at"] else "closed" if row["closed_at"] else "open"
@@ -109,7 +117,7 @@ class Scan:
                 card=confirmation.card,
             )
         except Conflict as exc:
-            if exc.code == "session_ended":
+            if exc.code in ("session_ended", "session_interrupted"):
                 raise
             return False  # closed between the read and the record: the teacher was first
         return True

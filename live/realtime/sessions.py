@@ -60,8 +60,17 @@ class Sessions:
     async def reveal(self, session_id: int) -> list[Event]:
         return await self.commit(lambda now: self.store.reveal(session_id, now=now))
 
-    async def end(self, session_id: int) -> list[Event]:
-        return await self.commit(lambda now: self.store.end_session(session_id, now=now))
+    async def end(self, session_id: int, *, reason: str = "teacher") -> list[Event]:
+        return await self.commit(
+            lambda now: self.store.end_session(session_id, now=now, reason=reason)
+        )
+
+    async def resume(self, session_id: int) -> list[Event]:
+        return await self.commit(lambda now: self.store.resume_session(session_id, now=now))
+
+    async def interrupt_running(self) -> list[Event]:
+        """Every running session interrupted (its server stopped); see ``live.realtime.lifecycle``."""
+        return await self.commit(lambda now: self.store.interrupt_running(now=now))
 
     async def show_names(self, session_id: int, show: bool) -> list[Event]:
         return await self.commit(

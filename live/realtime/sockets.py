@@ -30,6 +30,7 @@ __all__ = [
     "CLOSE_NOT_FOUND",
     "CLOSE_POLICY",
     "CLOSE_SESSION_ENDED",
+    "CLOSE_SESSION_INTERRUPTED",
     "CLOSE_TOO_BIG",
     "CLOSE_UNAUTHORIZED",
     "Opened",
@@ -48,6 +49,7 @@ CLOSE_UNAUTHORIZED = 4401  # no token, or a token this server does not know
 CLOSE_FORBIDDEN = 4403  # the projector token on the teacher's scanner socket
 CLOSE_NOT_FOUND = 4404  # no such session
 CLOSE_SESSION_ENDED = 4409  # the session has ended: nothing more to scan
+CLOSE_SESSION_INTERRUPTED = 4423  # interrupted by a server stop: resume it on the console first
 CLOSE_FELL_BEHIND = 4429  # the client stopped reading; reconnect with ?since=<last seq>
 
 

@@ -31,6 +31,8 @@ PROJECTOR_EVENTS = frozenset(
         "question.closed",
         "question.revealed",
         "session.ended",
+        "session.interrupted",
+        "session.resumed",
         "display.changed",
         "scanner.connected",
         "scanner.disconnected",

@@ -126,9 +126,11 @@ class FlagRecords(SessionRecords):
         return tuple(rows[0].values())
 
     def running_session_ids(self, *, started_since: float) -> list[int]:
-        """Sessions not ended that started at or after ``started_since``, oldest first."""
+        """Sessions running (not ended, not interrupted) that started at or after
+        ``started_since``, oldest first."""
         rows = self._all(
-            "SELECT id FROM sessions WHERE ended_at IS NULL AND started_at >= ? ORDER BY id",
+            "SELECT id FROM sessions WHERE ended_at IS NULL AND interrupted_at IS NULL"
+            " AND started_at >= ? ORDER BY id",
             (started_since,),
         )
         return [int(r["id"]) for r in rows]

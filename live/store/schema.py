@@ -194,5 +194,21 @@ ALTER TABLE flags ADD COLUMN action TEXT NOT NULL DEFAULT 'check-in'
 UPDATE flags SET action = 'acknowledge' WHERE rule IN ('accuracy-70-90', 'accuracy-above-90');
 """
 
-MIGRATIONS: tuple[str, ...] = (_V1, _V2)
+# Sessions are explicit (no page follows "the newest running session"): each class has a live
+# session the teacher puts on its projector; a session whose server stopped is interrupted until
+# the teacher resumes or ends it; the servers sharing this file say they are alive, so that a
+# server starting next to a running one does not interrupt that one's sessions.
+_V3 = """
+ALTER TABLE classes ADD COLUMN live_session INTEGER REFERENCES sessions(id) ON DELETE SET NULL;
+
+ALTER TABLE sessions ADD COLUMN interrupted_at REAL;
+
+CREATE TABLE servers (
+    id          TEXT PRIMARY KEY,   -- random, one per running process
+    started_at  REAL NOT NULL,
+    seen_at     REAL NOT NULL       -- the process's last heartbeat
+);
+"""
+
+MIGRATIONS: tuple[str, ...] = (_V1, _V2, _V3)
 SCHEMA_VERSION = len(MIGRATIONS)

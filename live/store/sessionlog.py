@@ -22,6 +22,8 @@ from live.events import (
     QuestionClosed,
     QuestionRevealed,
     SessionEnded,
+    SessionInterrupted,
+    SessionResumed,
     SessionStarted,
     payload_from_dict,
 )
@@ -32,23 +34,103 @@ from live.store.library import LibraryRecords
 __all__ = ["SessionRecords"]
 
 
+def _status_of(row: Row) -> str:
+    if row["ended_at"] is not None:
+        return "ended"
+    return "interrupted" if row["interrupted_at"] is not None else "running"
+
+
 class SessionRecords(ClassroomRecords, LibraryRecords):
     """Sessions, asked questions, responses, flags, check-ins and the event log."""
 
     # -- sessions: reads -------------------------------------------------------------------
 
     def get_session(self, session_id: int) -> Row:
+        """The session with its ``class_name``, ``status`` (``running``, ``interrupted`` or
+        ``ended``) and ``live`` (whether it is its class's live session)."""
         row = self._one(
-            "SELECT s.id, s.class_id, s.set_id, s.started_at, s.ended_at, s.show_names, s.seq,"
-            " c.name AS class_name FROM sessions s JOIN classes c ON c.id = s.class_id"
-            " WHERE s.id = ?",
+            "SELECT s.id, s.class_id, s.set_id, s.started_at, s.ended_at, s.interrupted_at,"
+            " s.show_names, s.seq, c.name AS class_name, c.live_session IS s.id AS live"
+            " FROM sessions s JOIN classes c ON c.id = s.class_id WHERE s.id = ?",
             (session_id,),
         )
         if row is None:
             raise NotFound(f"no session {session_id}")
         row["show_names"] = bool(row["show_names"])
-        row["status"] = "ended" if row["ended_at"] is not None else "running"
+        row["live"] = bool(row["live"])
+        row["status"] = _status_of(row)
         return row
+
+    def running_sessions(self) -> list[Row]:
+        """Every session not ended (running or interrupted), oldest first: ``id``, ``class_id``,
+        ``class_name``, ``started_at``, ``interrupted_at``, ``status``, ``live``, and
+        ``question`` (``number``, ``prompt``, ``status``; None before the first one)."""
+        rows = self._all(
+            "SELECT s.id, s.class_id, c.name AS class_name, s.started_at, s.ended_at,"
+            " s.interrupted_at, c.live_session IS s.id AS live, a.number, a.closed_at,"
+            " a.revealed_at, q.prompt FROM sessions s JOIN classes c ON c.id = s.class_id"
+            " LEFT JOIN asked a ON a.id = (SELECT id FROM asked WHERE session_id = s.id"
+            "  ORDER BY number DESC LIMIT 1) LEFT JOIN questions q ON q.id = a.question_id"
+            " WHERE s.ended_at IS NULL ORDER BY s.started_at, s.id"
+        )
+        out = []
+        for r in rows:
+            question = None
+            if r["number"] is not None:
+                status = "revealed" if r["revealed_at"] else "closed" if r["closed_at"] else "open"
+                question = {"number": r["number"], "prompt": r["prompt"], "status": status}
+            out.append(
+                {
+                    "id": r["id"],
+                    "class_id": r["class_id"],
+                    "class_name": r["class_name"],
+                    "started_at": r["started_at"],
+                    "interrupted_at": r["interrupted_at"],
+                    "status": _status_of(r),
+                    "live": bool(r["live"]),
+                    "question": question,
+                }
+            )
+        return out
+
+    def idle_sessions(self, *, before: float) -> list[int]:
+        """Sessions not ended whose last activity was before ``before``, oldest first.
+
+        Activity is any event but the ones nobody made: the rule engine's flags, and the
+        ``session.interrupted`` a restarting server appends.
+        """
+        rows = self._all(
+            "SELECT s.id FROM sessions s WHERE s.ended_at IS NULL AND coalesce((SELECT max(e.at)"
+            " FROM events e WHERE e.session_id = s.id AND e.type NOT LIKE 'flag.%'"
+            " AND e.type != 'session.interrupted'), s.started_at) < ? ORDER BY s.id",
+            (before,),
+        )
+        return [int(r["id"]) for r in rows]
+
+    def live_session(self, class_id: int) -> Row:
+        """The class's live session, the one its projector link shows: ``class_id``,
+        ``class_name``, ``session`` (an id, or None)."""
+        cls = self._one("SELECT id, name, live_session FROM classes WHERE id = ?", (class_id,))
+        if cls is None:
+            raise NotFound(f"no class {class_id}")
+        return {"class_id": cls["id"], "class_name": cls["name"], "session": cls["live_session"]}
+
+    def set_live_session(self, class_id: int, session_id: int | None) -> Row:
+        """Make ``session_id`` (a session of the class not ended) its class's live session, or
+        clear it with None. ``NotFound``, or ``Conflict`` for an ended session."""
+        with self.transaction() as db:
+            if db.execute("SELECT 1 FROM classes WHERE id = ?", (class_id,)).fetchone() is None:
+                raise NotFound(f"no class {class_id}")
+            if session_id is not None:
+                row = db.execute(
+                    "SELECT class_id, ended_at FROM sessions WHERE id = ?", (session_id,)
+                ).fetchone()
+                if row is None or row["class_id"] != class_id:
+                    raise NotFound(f"no session {session_id} of class {class_id}")
+                if row["ended_at"] is not None:
+                    raise Conflict(f"session {session_id} has ended", code="session_ended")
+            db.execute("UPDATE classes SET live_session = ? WHERE id = ?", (session_id, class_id))
+        return self.live_session(class_id)
 
     def list_sessions(self, *, class_id: int | None = None) -> list[Row]:
         rows = self._all(
@@ -110,6 +192,11 @@ class SessionRecords(ClassroomRecords, LibraryRecords):
                 groups = self.list_groups(session["class_id"])
                 flags = self.flags(session_id=session_id, open_only=True)
                 question_set = self.get_set(session["set_id"]) if session["set_id"] else None
+                scanner_log = self._all(
+                    "SELECT type, data FROM events WHERE session_id = ?"
+                    " AND (type LIKE 'scanner.%' OR type = 'session.interrupted') ORDER BY seq",
+                    (session_id,),
+                )
             finally:
                 self._db.execute("COMMIT")
         return rules_of_session.SessionData(
@@ -121,16 +208,21 @@ class SessionRecords(ClassroomRecords, LibraryRecords):
             groups=groups,
             flags=flags,
             question_set=question_set,
+            scanners=rules_of_session.connected_scanners(
+                (r["type"], json.loads(r["data"])) for r in scanner_log
+            ),
         )
 
     def scan_context(self, session_id: int) -> tuple[Row, list[Row]]:
         """What a scanner frame is read against: the session with its newest asked question
-        (``class_id``, ``ended_at``, ``asked``, ``closed_at``, ``revealed_at``; the last three
-        None before the first question) and the class's active students holding a card
-        (``id``, ``name``, ``card``). ``NotFound`` for an unknown session."""
+        (``class_id``, ``class_name``, ``ended_at``, ``interrupted_at``, ``asked``,
+        ``closed_at``, ``revealed_at``; the last three None before the first question) and the
+        class's active students holding a card (``id``, ``name``, ``card``). ``NotFound`` for an
+        unknown session."""
         row = self._one(
-            "SELECT s.class_id, s.ended_at, a.id AS asked, a.closed_at, a.revealed_at"
-            " FROM sessions s LEFT JOIN asked a ON a.id = (SELECT id FROM asked"
+            "SELECT s.class_id, c.name AS class_name, s.ended_at, s.interrupted_at,"
+            " a.id AS asked, a.closed_at, a.revealed_at FROM sessions s"
+            " JOIN classes c ON c.id = s.class_id LEFT JOIN asked a ON a.id = (SELECT id FROM asked"
             "  WHERE session_id = s.id ORDER BY number DESC LIMIT 1) WHERE s.id = ?",
             (session_id,),
         )
@@ -142,15 +234,6 @@ class SessionRecords(ClassroomRecords, LibraryRecords):
             (row["class_id"],),
         )
         return row, students
-
-    def newest_running_session(self, *, class_id: int | None = None) -> int | None:
-        """The id of the newest session not ended (of ``class_id`` if given), or None."""
-        row = self._one(
-            "SELECT id FROM sessions WHERE ended_at IS NULL AND (? IS NULL OR class_id = ?)"
-            " ORDER BY started_at DESC, id DESC LIMIT 1",
-            (class_id, class_id),
-        )
-        return None if row is None else int(row["id"])
 
     def flags(
         self, *, session_id: int | None = None, class_id: int | None = None, open_only: bool = False
@@ -209,14 +292,25 @@ class SessionRecords(ClassroomRecords, LibraryRecords):
         )
         return Event(session=session_id, seq=seq, at=now, payload=payload)
 
-    def _running(self, db: sqlite3.Connection, session_id: int) -> sqlite3.Row:
+    def _running(
+        self, db: sqlite3.Connection, session_id: int, *, interrupted: bool = False
+    ) -> sqlite3.Row:
+        """The session's row, if it takes commands: ``NotFound``; ``Conflict`` when it has
+        ended, or when it was interrupted (unless ``interrupted`` allows that)."""
         row = db.execute(
-            "SELECT id, class_id, ended_at FROM sessions WHERE id = ?", (session_id,)
+            "SELECT id, class_id, ended_at, interrupted_at FROM sessions WHERE id = ?",
+            (session_id,),
         ).fetchone()
         if row is None:
             raise NotFound(f"no session {session_id}")
         if row["ended_at"] is not None:
             raise Conflict(f"session {session_id} has ended", code="session_ended")
+        if row["interrupted_at"] is not None and not interrupted:
+            raise Conflict(
+                f"session {session_id} was interrupted when the server stopped;"
+                " resume it (or end it) first",
+                code="session_interrupted",
+            )
         found: sqlite3.Row = row
         return found
 
@@ -248,6 +342,9 @@ class SessionRecords(ClassroomRecords, LibraryRecords):
                 (class_id, set_id, now),
             )
             session_id = int(cur.lastrowid or 0)
+            # the class's projector link shows the session started last, until the teacher
+            # puts another one on it
+            db.execute("UPDATE classes SET live_session = ? WHERE id = ?", (session_id, class_id))
             events = [self.append(db, session_id, SessionStarted(class_id=class_id), now)]
         return self.get_session(session_id), events
 
@@ -318,19 +415,46 @@ class SessionRecords(ClassroomRecords, LibraryRecords):
                 )
         return events
 
-    def end_session(self, session_id: int, *, now: float) -> list[Event]:
+    def end_session(self, session_id: int, *, now: float, reason: str = "teacher") -> list[Event]:
+        """End a running or interrupted session (``reason``: "teacher" or "idle")."""
         events: list[Event] = []
         with self.transaction() as db:
-            self._running(db, session_id)
+            self._running(db, session_id, interrupted=True)
             current = self._current(db, session_id)
             events += self._close_open(db, session_id, current, now)
             db.execute("UPDATE sessions SET ended_at = ? WHERE id = ?", (now, session_id))
-            events.append(self.append(db, session_id, SessionEnded(), now))
+            events.append(self.append(db, session_id, SessionEnded(reason), now))
         return events
+
+    def interrupt_running(self, *, now: float) -> list[Event]:
+        """Mark every running session interrupted (the server that ran them has stopped):
+        a ``session.interrupted`` each. Answers and questions stay as they were."""
+        with self.transaction() as db:
+            ids = [
+                int(r[0])
+                for r in db.execute(
+                    "SELECT id FROM sessions WHERE ended_at IS NULL AND interrupted_at IS NULL"
+                    " ORDER BY id"
+                )
+            ]
+            events = []
+            for session_id in ids:
+                db.execute("UPDATE sessions SET interrupted_at = ? WHERE id = ?", (now, session_id))
+                events.append(self.append(db, session_id, SessionInterrupted(), now))
+        return events
+
+    def resume_session(self, session_id: int, *, now: float) -> list[Event]:
+        """Take an interrupted session up again where it stopped; nothing for a running one."""
+        with self.transaction() as db:
+            row = self._running(db, session_id, interrupted=True)
+            if row["interrupted_at"] is None:
+                return []
+            db.execute("UPDATE sessions SET interrupted_at = NULL WHERE id = ?", (session_id,))
+            return [self.append(db, session_id, SessionResumed(), now)]
 
     def set_display(self, session_id: int, *, show_names: bool, now: float) -> list[Event]:
         with self.transaction() as db:
-            self._running(db, session_id)
+            self._running(db, session_id, interrupted=True)
             db.execute(
                 "UPDATE sessions SET show_names = ? WHERE id = ?", (int(show_names), session_id)
             )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 import json
 import os
 import socket
@@ -16,7 +17,7 @@ from typing import Any
 
 import pytest
 
-from live.cli import main
+from live.cli import _settings, build_parser, main
 from live.store import Store
 
 
@@ -137,4 +138,88 @@ def test_real_serve_prints_its_urls_and_serves_the_demo_class(server: dict[str, 
     proc.terminate()
     out, _ = proc.communicate(timeout=10)
     assert "/teacher/?token=real-teacher-token" in out
-    assert "/projector/?token=" in out
+    assert f"Demo class 7B: {server['base']}/projector/?class={demo['id']}&token=" in out
+    assert "/scan/" not in out  # a scanner link names a session: they are on the console
+    assert "a data\n    folder of its own" in out
+
+
+def _options(parser: argparse.ArgumentParser, path: str = "cardcheck") -> Iterator[tuple[str, Any]]:
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            for name, sub in action.choices.items():
+                yield from _options(sub, f"{path} {name}")
+        elif not isinstance(action, argparse._HelpAction):
+            yield f"{path} {'/'.join(action.option_strings) or action.dest}", action
+
+
+def test_every_option_of_every_command_says_what_it_is_for() -> None:
+    """Regression: --per-page, --format, --db and decode's images had no description."""
+    undescribed = [name for name, action in _options(build_parser()) if not action.help]
+    assert undescribed == []
+
+
+def test_cards_print_two_to_a_page_by_default() -> None:
+    """Two per page: what the README recommends for a classroom."""
+    args = build_parser().parse_args(["cards", "--out", "x.pdf"])
+    assert args.per_page == 2
+
+
+def test_the_demo_keeps_to_a_data_folder_of_its_own(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Whatever the environment says of the real data folder, the demo never writes there."""
+    monkeypatch.setenv("XDG_DATA_HOME", "/srv/data")
+    monkeypatch.setenv("CARDCHECK_DATA_DIR", "/srv/school")
+    monkeypatch.setenv("CARDCHECK_DB", "/srv/school/live.sqlite3")
+    parser = build_parser()
+    real = _settings(parser.parse_args(["serve"]))
+    assert real.db_path == Path("/srv/school/live.sqlite3")
+    for argv in (["demo"], ["serve", "--demo"]):
+        demo = _settings(parser.parse_args(argv), demo=True)
+        assert demo.demo and demo.db_path == Path("/srv/data/cardcheck-demo/cardcheck.sqlite3")
+    chosen = _settings(parser.parse_args(["demo", "--data-dir", "/tmp/d"]), demo=True)
+    assert chosen.db_path == Path("/tmp/d/cardcheck.sqlite3")
+
+
+@pytest.mark.slow
+def test_the_demo_camera_comes_back_when_the_teacher_ends_its_session(tmp_path: Path) -> None:
+    """Regression: ending the demo's session on the console stopped the simulated camera for
+    good (4409). Now it says so, starts a new session, and the demo goes on."""
+    port = free_port()
+    base = f"http://127.0.0.1:{port}"
+    server = {"base": base, "token": "demo-teacher-token"}
+    env = {**os.environ, "CARDCHECK_TOKEN": server["token"]}
+    args = [sys.executable, "-m", "live.cli", "demo", "--port", str(port), "--no-browser",
+            "--data-dir", str(tmp_path / "demo"), "--pace", "2", "--questions", "2"]  # fmt: skip
+    proc = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                            env=env)  # fmt: skip
+    try:
+        first = _wait(lambda: _running(server), "the demo's first session", proc)
+        _wait(lambda: (_running(server) or [{}])[0].get("question"), "a question asked", proc)
+        status, _ = call(server, "POST", f"/api/sessions/{first[0]['id']}/end")
+        assert status == 200
+        out, _ = proc.communicate(timeout=90)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.communicate()
+    assert proc.returncode == 0, out
+    assert f"session {first[0]['id']} was ended on the console; a new one in" in out, out
+    assert f"session {first[0]['id'] + 1} started" in out, out
+    assert "the demo camera stopped" not in out, out
+
+
+def _running(server: dict[str, Any]) -> Any:
+    try:
+        return call(server, "GET", "/api/sessions/running")[1]
+    except (urllib.error.URLError, ConnectionError):
+        return None
+
+
+def _wait(check: Any, what: str, proc: subprocess.Popen[str], timeout: float = 60) -> Any:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        assert proc.poll() is None, f"the demo exited before {what}"
+        found = check()
+        if found:
+            return found
+        time.sleep(0.1)
+    raise AssertionError(f"no {what} in {timeout} s")

@@ -1,10 +1,11 @@
 """Over real sockets: ``cardcheck scan`` outlives a restart of ``cardcheck serve``.
 
 A recording is replayed at 5 frames a second: card 7 first, then cards 12 and 21. The server is
-stopped once card 7's answer is stored, and started again on the same port and database; the
-scanner reconnects by itself (``--retry-for``), goes on from the frame it was at (every frame of
-the recording is sent once), exits 0 at the end of the recording, and the answers of cards 12
-and 21, shown only after the restart, are recorded by the new server.
+stopped once card 7's answer is stored, and started again on the same port and database. The
+session it ran comes back interrupted (its server stopped), and the scanner waits for it: once
+the teacher resumes it, the scanner reconnects by itself (``--retry-for``), goes on from the frame
+it was at (every frame of the recording is sent once), exits 0 at the end of the recording, and
+the answers of cards 12 and 21, shown only after the restart, are recorded by the new server.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.support.ws_servers import ROOT, free_port, seed, serve
+from tests.support.ws_servers import ROOT, api, free_port, seed, serve
 from tests.support.ws_support import TEACHER, frame
 
 pytestmark = pytest.mark.slow
@@ -84,7 +85,12 @@ def test_the_scanner_reconnects_after_a_server_restart(tmp_path: Path) -> None:
         before = recorded(db, session)
         assert before == {7: "B"}, "cards 12 and 21 were seen before the restart"
         wait_until(lambda: "connection lost" in out.read_text(), "the scanner noticed", 10)
-        with serve(db, port=port):
+        with serve(db, port=port) as again:
+            state = api(again, "GET", f"sessions/{session}")
+            assert state["session"]["status"] == "interrupted"
+            assert state["question"]["answered"] == 1  # nothing lost
+            wait_until(lambda: "was interrupted" in out.read_text(), "the scanner waits", 20)
+            api(again, "POST", f"sessions/{session}/resume")
             code = scanner.wait(30)
         text = out.read_text()
     finally:
@@ -92,7 +98,8 @@ def test_the_scanner_reconnects_after_a_server_restart(tmp_path: Path) -> None:
             scanner.kill()
             scanner.wait()
     assert code == 0, text
-    assert text.count("connected to") == 2, text
+    assert text.count("connected to") >= 3, text  # first, refused while interrupted, resumed
+    assert f"session {session} was interrupted when the server stopped: waiting" in text, text
     assert f"done: {7 * FPS} frames sent" in text, text  # each frame once, none skipped
     assert "card 12 C" in text and "card 21 A" in text, text
     assert recorded(db, session) == {7: "B", 12: "C", 21: "A"}

@@ -1,4 +1,4 @@
-"""The endpoints the pages need: pairing a phone, printable cards, the session to follow."""
+"""The endpoints the pages need: pairing a phone, printable cards, a class's live session."""
 
 from __future__ import annotations
 
@@ -30,21 +30,65 @@ def test_pairing_needs_the_teacher_token(client: TestClient, projector_token: st
     assert r.json()["error"]["code"]
 
 
-@pytest.mark.parametrize("query", ["session=x", "session=999"])
-def test_pairing_rejects_a_bad_session(client: TestClient, query: str):
-    r = client.get(f"/api/pair.svg?{query}")
-    assert r.status_code in (400, 404)
-    assert "error" in r.json()
+@pytest.mark.parametrize(
+    ("query", "status"), [("", 400), ("session=", 400), ("session=x", 400), ("session=999", 404)]
+)
+@pytest.mark.parametrize("path", ["/api/pair", "/api/pair.svg"])
+def test_pairing_names_an_existing_session(client: TestClient, path: str, query: str, status: int):
+    """A QR code never stands for "whatever session runs": without one it is a 400."""
+    r = client.get(f"{path}?{query}")
+    assert r.status_code == status
+    assert r.json()["error"]["code"] in ("invalid", "not_found")
 
 
-def test_current_session_for_the_projector(
+def test_the_newest_running_session_is_not_an_endpoint_any_more(client: TestClient):
+    r = client.get("/api/current-session")
+    assert r.status_code == 404 and r.json()["error"]["code"] == "not_found"
+
+
+def test_a_class_projector_shows_the_session_started_last_until_the_teacher_moves_it(
     client: TestClient, seeded: dict[str, Any], projector_token: str
 ):
-    r = client.get("/api/current-session", headers={"Authorization": f"Bearer {projector_token}"})
-    assert r.json() == {"session": seeded["session"]["id"]}
-    client.post(f"/api/sessions/{seeded['session']['id']}/end")
-    assert client.get("/api/current-session").json() == {"session": None}
-    assert client.get("/api/current-session?class_id=abc").status_code == 400
+    cid, first = seeded["class"]["id"], seeded["session"]["id"]
+    as_projector = {"Authorization": f"Bearer {projector_token}"}
+    live = client.get(f"/api/classes/{cid}/live", headers=as_projector).json()
+    assert live["session"] == first and live["status"] == "running"
+    assert live["class_name"] == "7B"
+    assert live["projector_url"].endswith(f"/projector/?class={cid}&token={projector_token}")
+    second = client.post("/api/sessions", json={"class_id": cid}).json()["session"]["id"]
+    assert client.get(f"/api/classes/{cid}/live").json()["session"] == second
+    # the teacher puts the first one back on the projector; the second keeps running
+    r = client.put(f"/api/classes/{cid}/live", json={"session_id": first})
+    assert r.status_code == 200 and r.json()["session"] == first
+    assert client.get(f"/api/sessions/{first}").json()["session"]["live"] is True
+    assert client.get(f"/api/sessions/{second}").json()["session"]["live"] is False
+    client.post(f"/api/sessions/{first}/end")  # ended: the projector says so, and waits
+    assert client.get(f"/api/classes/{cid}/live").json()["status"] == "ended"
+    r = client.put(f"/api/classes/{cid}/live", json={"session_id": None})
+    assert r.json()["session"] is None and r.json()["status"] is None
+
+
+def test_a_class_live_session_is_one_of_its_own_running_sessions(
+    client: TestClient, seeded: dict[str, Any], projector_token: str
+):
+    cid, sid = seeded["class"]["id"], seeded["session"]["id"]
+    other = client.post("/api/classes", json={"name": "8C"}).json()["id"]
+    r = client.put(f"/api/classes/{other}/live", json={"session_id": sid})
+    assert r.status_code == 404 and r.json()["error"]["code"] == "not_found"
+    r = client.put(f"/api/classes/{cid}/live", json={"session_id": "7"})
+    assert r.status_code == 400 and r.json()["error"]["code"] == "invalid"
+    r = client.put(f"/api/classes/{cid}/live", json={})
+    assert r.status_code == 400
+    client.post(f"/api/sessions/{sid}/end")
+    r = client.put(f"/api/classes/{cid}/live", json={"session_id": sid})
+    assert r.status_code == 409 and r.json()["error"]["code"] == "session_ended"
+    r = client.put(
+        f"/api/classes/{cid}/live",
+        json={"session_id": None},
+        headers={"Authorization": f"Bearer {projector_token}"},
+    )
+    assert r.status_code == 403
+    assert client.get("/api/classes/999/live").status_code == 404
 
 
 def test_cards_pdf_for_a_class(client: TestClient, seeded: dict[str, Any]):
@@ -73,7 +117,7 @@ def test_phone_link_names_the_lan_address_when_serving_everywhere():
     local = Settings.load({"host": "127.0.0.1", "port": 8000}, env={})
     assert phone_base_url(local) == "http://127.0.0.1:8000"
     public = Settings.load({"host": "0.0.0.0", "public_url": "https://class.example/"}, env={})
-    assert scanner_url(public, "t k") == "https://class.example/scan/?token=t%20k"
+    assert scanner_url(public, "t k", 3) == "https://class.example/scan/?session=3&token=t%20k"
     everywhere = Settings.load({"host": "0.0.0.0", "port": 8443, "https": True}, env={})
     assert phone_base_url(everywhere).startswith("https://")
 
@@ -131,3 +175,38 @@ def test_demo_frames_are_decoded_by_the_real_detector():
     found = Detector(deck).detect(frame)
     assert len(found) >= 12
     assert all(shown[d.card] == d.answer for d in found)
+
+
+def test_cards_print_two_to_a_page_unless_asked(client: TestClient, seeded: dict[str, Any]):
+    """Regression: the print form defaulted to one per page; the README recommends two."""
+    import pypdfium2 as pdfium
+
+    cid = seeded["class"]["id"]  # three students
+    pages = {
+        query: len(pdfium.PdfDocument(client.get(f"/api/classes/{cid}/cards.pdf{query}").content))
+        for query in ("", "?per_page=1")
+    }
+    assert pages == {"": 2, "?per_page=1": 3}
+
+
+def test_me_says_whether_this_is_the_demo(client: TestClient, projector_token: str):
+    assert client.get("/api/me").json() == {"role": "teacher", "demo": False}
+    r = client.get("/api/me", headers={"Authorization": f"Bearer {projector_token}"})
+    assert r.json() == {"role": "projector", "demo": False}
+
+
+def test_sessions_running_lists_every_class_s_with_its_question(
+    client: TestClient, seeded: dict[str, Any]
+):
+    sid, q = seeded["session"]["id"], seeded["questions"][0]["id"]
+    client.post(f"/api/sessions/{sid}/ask", json={"question_id": q})
+    other = client.post("/api/classes", json={"name": "Period 3"}).json()["id"]
+    second = client.post("/api/sessions", json={"class_id": other}).json()["session"]["id"]
+    rows = client.get("/api/sessions/running").json()
+    assert [(r["id"], r["class_name"], r["status"], r["live"]) for r in rows] == [
+        (sid, "7B", "running", True),
+        (second, "Period 3", "running", True),
+    ]
+    assert rows[0]["question"] == {"number": 1, "prompt": "1/2 + 1/3?", "status": "open"}
+    client.post(f"/api/sessions/{sid}/end")
+    assert [r["id"] for r in client.get("/api/sessions/running").json()] == [second]

@@ -58,7 +58,10 @@ def test_a_replayed_recording_reaches_the_dashboard(tmp_path: Path) -> None:
     with serve(tmp_path / "db.sqlite3") as url:
         session, students, _ = seed(url)
         with Watcher(url, session) as dashboard:
-            out = scanned(url, video)  # no --session: the newest running one
+            unnamed = scan_file(url, video)  # no --session: never guessed, the running listed
+            assert unnamed.returncode == 2
+            assert f"--session {session}  7B (started" in unnamed.stderr
+            out = scanned(url, video, session=session)
             got = dashboard.wait_for(3)
             dashboard.wait_for(1, "scanner.disconnected")
         assert "card 7 D" in out and "card 12 C" in out

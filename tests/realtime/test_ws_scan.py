@@ -91,6 +91,65 @@ def test_a_card_no_student_holds_is_unassigned_and_not_recorded(env: Any) -> Non
     assert state.json()["question"]["answered"] == 0
 
 
+def test_a_scanner_reading_another_class_s_cards_is_told_and_so_is_the_console(
+    env: Any,
+) -> None:
+    """Regression (a real class scanned into the demo class): when most cards read belong to
+    no student of the session's class, the scan.frame says so plainly, and the session's log
+    (so the console) too; the class's own cards clear it."""
+    client, s = env
+    h = {"Authorization": f"Bearer {TEACHER}"}
+    command(client, s.session_id, "ask", {"question_id": s.questions[0]})
+    strangers = frame({40: "A", 41: "B", 42: "C"}, size=(1000, 400), card_px=180)
+    with client.websocket_connect(f"/ws/live?session={s.session_id}&token={TEACHER}") as live:
+        receive(live)
+        with client.websocket_connect(scan_url(s)) as scan:
+            answer = scan_until(scan, strangers, lambda m: m["wrong_class"] is not None)
+            assert answer["wrong_class"] == {
+                "foreign": 3,
+                "seen": 3,
+                "class_name": "7B",
+                "message": "these cards are not 7B's: 3 of the 3 cards read belong to no"
+                " student of 7B",
+            }
+            state = client.get(f"/api/sessions/{s.session_id}", headers=h).json()
+            assert state["scanners"] == [
+                {"name": "test-cam", "wrong_class": {"foreign": 3, "seen": 3}}
+            ]
+            assert state["question"]["answered"] == 0
+            own = frame({7: "B", 12: "B", 21: "B"}, size=(1000, 400), card_px=180)
+            cleared = scan_until(scan, own, lambda m: m["wrong_class"] is None)
+            assert len(cleared["cards"]) == 3
+            state = client.get(f"/api/sessions/{s.session_id}", headers=h).json()
+            assert state["scanners"] == [{"name": "test-cam", "wrong_class": None}]
+        seen = read_until(live, lambda m: m["type"] == "scanner.disconnected")
+    warnings = [(m["type"], m["data"]) for m in seen if m["type"].startswith("scanner.m")]
+    assert warnings == [
+        ("scanner.mismatched", {"scanner": "test-cam", "foreign": 3, "seen": 3}),
+        ("scanner.matched", {"scanner": "test-cam"}),
+    ]
+    after = client.get(f"/api/sessions/{s.session_id}", headers=h).json()
+    assert after["scanners"] == []
+
+
+def test_the_projector_never_hears_of_a_scanner_s_wrong_class(env: Any) -> None:
+    client, s = env
+    strangers = frame({40: "A", 41: "B", 42: "C"}, size=(1000, 400), card_px=180)
+    with client.websocket_connect(
+        f"/ws/live?session={s.session_id}&token={s.projector}"
+    ) as projector:
+        receive(projector)
+        with client.websocket_connect(scan_url(s)) as scan:
+            scan_until(scan, strangers, lambda m: m["wrong_class"] is not None)
+        seen = read_until(projector, lambda m: m["type"] == "scanner.disconnected")
+    assert [m["type"] for m in seen] == [
+        "scanner.connected",
+        "event.withheld",
+        "scanner.disconnected",
+    ]
+    assert "scanners" not in client.get(f"/api/sessions/{s.session_id}?token={s.projector}").json()
+
+
 def test_nothing_is_recorded_without_an_open_question_and_reopen_starts_over(env: Any) -> None:
     client, s = env
     h = {"Authorization": f"Bearer {TEACHER}"}

@@ -69,7 +69,7 @@ def new_class(
     server: Server, name: str, groups: dict[str, list[str]] | None = None
 ) -> dict[str, Any]:
     """A class (students on cards 1, 2, ... in order, in the groups given), a question whose
-    correct answer is A, and a running session of the class (the newest running one)."""
+    correct answer is A, and a running session of the class."""
     cls = server.api("POST", "/classes", {"name": name})
     names = [n for members in groups.values() for n in members] if groups else ROSTER
     students = [
@@ -218,7 +218,7 @@ def test_the_scanner_says_why_there_is_no_camera(
     sync_api.expect(page.locator("#message-text")).to_contain_text(hint)
     # the session's state arrives and does not hide the camera's message
     sync_api.expect(page.locator("#count-label")).to_have_text("no question yet", timeout=WAIT_MS)
-    sync_api.expect(page.locator("#question")).to_have_text(f"No camera {which}")
+    sync_api.expect(page.locator("#class-name")).to_have_text(f"No camera {which}")
     sync_api.expect(message).to_be_visible()
     assert page.locator("#video").evaluate("v => v.srcObject") is None
     sync_api.expect(page.locator("label.photo")).to_be_visible()

@@ -304,7 +304,8 @@ def test_projector_hides_names_when_told_and_never_shows_flags(
 def test_a_dropped_and_restored_server_leaves_no_stale_numbers(
     tmp_path: Path, browser: Any
 ) -> None:
-    """Kill the server, restart it on the same port and data: the projector catches up."""
+    """Stop the server, start it again on the same port and data: the projector catches up,
+    shows the session paused (interrupted) until the teacher resumes it, then goes on."""
     server = Server(free_port(), tmp_path / "data")
     server.start()
     try:
@@ -318,6 +319,11 @@ def test_a_dropped_and_restored_server_leaves_no_stale_numbers(
         server.stop()
         sync_api.expect(page.locator("body.stale")).to_have_count(1, timeout=WAIT_MS)
         server.start()
+        # the session comes back interrupted (its server stopped): the projector says so
+        sync_api.expect(page.locator("#status")).to_have_text("Paused", timeout=WAIT_MS)
+        sync_api.expect(page.locator("#answered")).to_have_text("1")
+        server.api("POST", f"/sessions/{sid}/resume")
+        sync_api.expect(page.locator("#status")).to_have_text("Answering", timeout=WAIT_MS)
         for s in c["students"][1:]:
             server.api("PUT", f"/sessions/{sid}/responses/{s['id']}", {"answer": "B"})
         sync_api.expect(page.locator("#answered")).to_have_text("4", timeout=WAIT_MS)

@@ -2,6 +2,10 @@
 // grid that fills in, the chart and the correct answer only after reveal. It never shows flags or
 // who was wrong: the projector token's snapshot does not carry them, and events that would are
 // ignored here.
+//
+// Its link names what it shows, never "the newest session": ?session=ID shows that session;
+// ?class=ID shows the class's live session (the one the teacher started last, or put on the
+// projector from the console) and moves on when the teacher starts the class's next session.
 
 import { api, ApiError, connect, el, letters, params } from "../shared/client.js";
 
@@ -24,9 +28,10 @@ const dom = {
 };
 
 const STATUS_TEXT = { open: "Answering", closed: "Closed", revealed: "Answer" };
-const following = !params.get("session"); // no session in the link: follow the newest one
-
-let sessionId = params.get("session") ? Number(params.get("session")) : null;
+const LIVE_POLL_MS = 4000; // how often a class's projector asks which session is live
+const idParam = (name) => (/^[0-9]{1,15}$/.test(params.get(name) || "") ? Number(params.get(name)) : null);
+const classId = idParam("class"); // follow this class's live session
+let sessionId = idParam("session");
 let state = null; // the projector snapshot, kept current by events
 let live = null;
 
@@ -34,12 +39,12 @@ function render() {
   if (!state) return;
   const { session, question } = state;
   dom.className.textContent = session.class_name;
-  if (session.status !== "running") {
-    showWaiting(following ? "This session has ended. Waiting for the next one…" : "This session has ended.");
+  if (session.status === "ended") {
+    showWaiting(classId !== null ? `Waiting for ${session.class_name}'s next session…` : "This session has ended.");
     return;
   }
   if (!question) {
-    showWaiting("Get your cards ready…");
+    showWaiting(session.status === "interrupted" ? "Paused…" : "Get your cards ready…");
     return;
   }
   dom.waiting.hidden = true;
@@ -47,8 +52,9 @@ function render() {
   dom.progress.hidden = false;
   dom.number.textContent = `Question ${question.number}`;
   dom.status.hidden = false;
-  dom.status.textContent = STATUS_TEXT[question.status];
-  dom.status.dataset.status = question.status;
+  const paused = session.status === "interrupted";
+  dom.status.textContent = paused ? "Paused" : STATUS_TEXT[question.status];
+  dom.status.dataset.status = paused ? "interrupted" : question.status;
   dom.prompt.textContent = question.prompt;
   renderChoices(question);
   renderProgress(question);
@@ -119,7 +125,12 @@ function onMessage(message) {
     case "session.ended":
       if (state) state.session.status = "ended";
       render();
-      if (following) followNext();
+      if (classId !== null) checkLive();
+      break;
+    case "session.interrupted":
+    case "session.resumed":
+      if (state) state.session.status = message.type === "session.resumed" ? "running" : "interrupted";
+      render();
       break;
     case "event.withheld": // something the projector may not see; it only keeps the seq
     case "scanner.connected":
@@ -164,25 +175,38 @@ function watch(id) {
   live = connect(`/ws/live?session=${id}`, onMessage, { onStatus });
 }
 
-async function followNext() {
-  // poll for the newest running session; keep showing the last state meanwhile
-  for (;;) {
-    try {
-      const { session } = await api("/current-session");
-      if (session !== null && session !== sessionId) {
-        state = null;
-        watch(session);
-        return;
-      }
-    } catch (err) {
-      if (err instanceof ApiError && (err.status === 401 || err.status === 403)) {
-        showWaiting("This projector link is not valid any more. Open the one the console shows.");
-        return;
-      }
+async function checkLive() {
+  // which session the class's projector shows now; a new one replaces the one shown
+  try {
+    const now = await api(`/classes/${classId}/live`);
+    dom.className.textContent = now.class_name;
+    if (now.session === null) {
+      if (live) live.close();
+      live = null;
+      sessionId = null;
+      state = null;
+      showWaiting(`Waiting for ${now.class_name}'s next session…`);
+    } else if (now.session !== sessionId) {
+      state = null;
+      watch(now.session);
     }
-    await new Promise((resolve) => setTimeout(resolve, 2000));
+  } catch (err) {
+    if (err instanceof ApiError && (err.status === 401 || err.status === 403 || err.status === 404)) {
+      showWaiting("This projector link is not valid on this server. Open the one the console shows.");
+      stopped = true;
+    }
   }
 }
 
-if (sessionId !== null) watch(sessionId);
-else followNext();
+let stopped = false;
+
+async function followClass() {
+  while (!stopped) {
+    await checkLive();
+    await new Promise((resolve) => setTimeout(resolve, LIVE_POLL_MS));
+  }
+}
+
+if (classId !== null) followClass();
+else if (sessionId !== null) watch(sessionId);
+else showWaiting("This projector link names no class and no session. Open the one the teacher console shows.");

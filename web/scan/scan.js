@@ -1,9 +1,11 @@
 // The scanner: the phone's rear camera (or a laptop's), frames as JPEG over /ws/scan with never
 // more than one in flight, and an overlay of what the server read: a box on each card, the
 // student's first name and answer, green once confirmed, red for a card not in this class.
+// The link names its session (?session=): the page never guesses one. The header names the
+// class and the question; when most cards read are not the class's, the page says so.
 
-import { api, ApiError, connect, firstName, nextQuestion, params, token, watchSession }
-  from "../shared/client.js";
+import { api, connect, firstName, nextQuestion, params, token, watchSession } from "../shared/client.js";
+import { Motion } from "./motion.js";
 
 const $ = (id) => document.getElementById(id);
 const dom = {
@@ -12,11 +14,16 @@ const dom = {
   overlay: $("overlay"),
   count: $("count"),
   countLabel: $("count-label"),
+  className: $("class-name"),
   question: $("question"),
+  wrongClass: $("wrong-class"),
+  wrongClassTitle: $("wrong-class-title"),
+  wrongClassText: $("wrong-class-text"),
   link: $("link"),
   message: $("message"),
   messageTitle: $("message-title"),
   messageText: $("message-text"),
+  messageAction: $("message-action"),
   missingBox: $("missing-box"),
   missingCount: $("missing-count"),
   missing: $("missing"),
@@ -36,15 +43,17 @@ const PHOTO_SENDS = 5;
 const CONFIRMED = "confirmed";
 const FOREIGN = "unassigned"; // no student of this class holds the card
 
-const following = !params.get("session");
-let sessionId = params.get("session") ? Number(params.get("session")) : null;
+const sessionId = /^[0-9]{1,15}$/.test(params.get("session") || "") ? Number(params.get("session")) : null;
 let state = null; // the teacher's snapshot of the session
 let live = null;
 let scan = null;
+let scanStopped = false; // the scanner socket was refused (interrupted session): reopen on resume
 let inFlight = false;
 let sentAt = 0;
 let sent = { width: 0, height: 0 }; // the size of the frame the last answer is about
-let cards = [];
+const motion = new Motion(); // the cards of the newest answers, moved on to where they are now
+let drawn = false; // whether the overlay holds boxes (an empty one need not be cleared again)
+let ended = false;
 let source = "video"; // "video" or "still": what the overlay is drawn over
 let photo = null; // the photo shown as the still, and how many more times to send it
 let photoSends = 0;
@@ -56,10 +65,15 @@ const grab = document.createElement("canvas");
 
 let cameraIssue = null; // [title, text] while the camera cannot be used: it outlasts other messages
 
-function showMessage(title, text) {
+function showMessage(title, text, action = null) {
   dom.messageTitle.dataset.kind = cameraIssue && title === cameraIssue[0] ? "camera" : "";
   dom.messageTitle.textContent = title;
   dom.messageText.textContent = text;
+  dom.messageAction.hidden = !action;
+  if (action) {
+    dom.messageAction.textContent = action.text;
+    dom.messageAction.href = action.href;
+  }
   dom.message.hidden = false;
 }
 
@@ -69,32 +83,23 @@ function hideMessage() {
 
 // --- the session --------------------------------------------------------------------------------
 
-async function findSession() {
-  for (;;) {
-    try {
-      const { session } = await api("/current-session");
-      if (session !== null) return session;
-      showMessage("No session is running",
-        "Start one on the teacher console (pick a class and a question set). This page picks it up by itself.");
-    } catch (err) {
-      if (err instanceof ApiError && (err.status === 401 || err.status === 403)) {
-        showMessage("This link has no valid teacher token",
-          "Open the scanner link printed by `cardcheck serve`, or scan the QR code on the teacher console.");
-        return null;
-      }
-      showMessage("The server cannot be reached", "Retrying…");
-    }
-    await new Promise((resolve) => setTimeout(resolve, 2000));
-  }
-}
-
 function onState(fresh) {
   state = fresh;
-  hideMessageIfSession();
+  const status = state.session.status;
+  dom.className.textContent = state.session.class_name;
+  document.title = `cardcheck · scanner · ${state.session.class_name}`;
   renderCount();
   renderMissing();
   renderControls();
-  if (state.session.status !== "running") sessionEnded();
+  if (status === "ended") sessionEnded();
+  else if (status === "interrupted") {
+    showMessage("This session was interrupted",
+      `The server stopped while ${state.session.class_name}'s session ran. Resume it on the teacher ` +
+      "console (or end it there); this page goes on scanning by itself once it is resumed.");
+  } else {
+    hideMessageIfSession();
+    if (scanStopped) openScan(); // resumed
+  }
 }
 
 function hideMessageIfSession() {
@@ -107,7 +112,7 @@ function renderCount() {
   if (!q) {
     dom.count.textContent = "–";
     dom.countLabel.textContent = "no question yet";
-    dom.question.textContent = state.session.class_name;
+    dom.question.textContent = "";
     return;
   }
   dom.count.textContent = String(q.answered);
@@ -155,18 +160,43 @@ function flash(text) {
 }
 
 function sessionEnded() {
+  if (ended) return;
+  ended = true;
   if (scan) scan.close();
   scan = null;
   if (live) live.close();
   live = null;
-  showMessage("The session has ended", following ? "Waiting for the next session…" : "");
-  if (following) start();
+  showWrongClass(null);
+  showMessage("The session has ended",
+    `${state.session.class_name}'s answers are saved. Scan for another session from its link on ` +
+    "the teacher console (its QR code, or \"Open scanner here\").");
+  offerNextSession(state.session.class_id);
+}
+
+async function offerNextSession(classId) {
+  // a new session of the same class is offered, never joined by itself: the teacher taps it
+  for (;;) {
+    await new Promise((resolve) => setTimeout(resolve, 3000));
+    try {
+      const next = await api(`/classes/${classId}/live`);
+      if (next.session !== null && next.session !== sessionId && next.status === "running") {
+        const href = `/scan/?session=${next.session}&token=${encodeURIComponent(token)}`;
+        showMessage("The session has ended",
+          `${next.class_name} has a new session running.`,
+          { text: `Scan for ${next.class_name}'s new session`, href });
+        return;
+      }
+    } catch (err) {
+      // offline for now: try again
+    }
+  }
 }
 
 // --- frames out, answers in ---------------------------------------------------------------------
 
 function pump() {
   requestAnimationFrame(pump);
+  drawOverlay();
   if (inFlight && performance.now() - sentAt > REPLY_TIMEOUT_MS) inFlight = false;
   if (inFlight || !scan || !scan.open) return;
   if (source === "still") {
@@ -204,9 +234,9 @@ function onScanMessage(message) {
         photoSends = 0; // the photo's cards are confirmed (or none was read): stop sending it
       }
       photoInFlight = false;
-      cards = message.cards;
-      drawOverlay();
-      notRecordedHint(message.question !== "open" && cards.length > 0);
+      motion.update(message.cards, sentAt);
+      notRecordedHint(message.question !== "open" && message.cards.length > 0);
+      showWrongClass(message.wrong_class);
       break;
     case "error":
       inFlight = false;
@@ -216,6 +246,16 @@ function onScanMessage(message) {
     default:
       throw new Error(`unknown message type ${message.type}`);
   }
+}
+
+function showWrongClass(warning) {
+  // most cards read lately belong to no student of this session's class (live/realtime/guard.py)
+  dom.wrongClass.hidden = !warning;
+  if (!warning) return;
+  dom.wrongClassTitle.textContent = `These cards are not ${warning.class_name}'s`;
+  dom.wrongClassText.textContent = `${warning.foreign} of the ${warning.seen} cards read belong to no ` +
+    `student of ${warning.class_name}. Is this the right session? Open the scanner from the session ` +
+    "of the class in front of you, on the teacher console.";
 }
 
 const NOT_RECORDED = "no open question: cards are read, not recorded";
@@ -242,6 +282,9 @@ function cardStyle(card) {
 }
 
 function drawOverlay() {
+  const boxes = motion.boxes(performance.now(), { still: source === "still" });
+  if (!boxes.length && !drawn) return;
+  drawn = boxes.length > 0;
   const canvas = dom.overlay;
   const ratio = window.devicePixelRatio || 1;
   const vw = window.innerWidth;
@@ -259,7 +302,8 @@ function drawOverlay() {
   const font = Math.max(14, Math.min(22, vw / 28));
   ctx.font = `700 ${font}px system-ui, sans-serif`;
   ctx.lineJoin = "round";
-  for (const card of cards) {
+  for (const card of boxes) {
+    ctx.globalAlpha = card.alpha;
     const pts = card.corners.map(([x, y]) => [dx + x * scale, dy + y * scale]);
     const { colour, label } = cardStyle(card);
     ctx.lineWidth = 4;
@@ -277,6 +321,7 @@ function drawOverlay() {
     ctx.fillStyle = "#000";
     ctx.fillText(label, left + 4, y);
   }
+  ctx.globalAlpha = 1;
 }
 
 // --- the camera -----------------------------------------------------------------------------------
@@ -338,8 +383,7 @@ async function sendPhoto(file) {
   dom.still.hidden = false;
   cameraIssue = null; // the teacher went on with a photo: the camera's message has been read
   hideMessage();
-  cards = [];
-  drawOverlay();
+  motion.clear();
   photo = bitmap; // pump() sends it once connected and any frame in flight is answered
   photoSends = PHOTO_SENDS;
   if (!scan || !scan.open) flash("not connected yet: the photo is sent once connected");
@@ -353,15 +397,31 @@ function onLinkStatus(status, detail) {
   if (status !== "open") inFlight = photoInFlight = false;
 }
 
-async function start() {
+function onScanStatus(status, detail) {
+  onLinkStatus(status, detail);
+  if (status === "stopped") scanStopped = true;
+}
+
+function openScan() {
+  scanStopped = false;
+  if (scan) scan.close();
+  scan = connect(`/ws/scan?session=${sessionId}`, onScanMessage, { onStatus: onScanStatus, resume: false });
+}
+
+function start() {
   if (!token) {
-    showMessage("This link has no token", "Open the scanner link printed by `cardcheck serve`.");
+    showMessage("This link has no token", "Open the scanner link on the teacher console, or scan its QR code.");
     return;
   }
-  if (following) sessionId = await findSession();
-  if (sessionId === null) return;
+  if (sessionId === null) {
+    showMessage("This link names no session",
+      "A scanner records into one session, so its link names it. Open it from the session on the " +
+      "teacher console: \"Open scanner here\", or the QR code that pairs a phone.");
+    dom.link.textContent = "";
+    return;
+  }
   live = watchSession(sessionId, onState, { onStatus: onLinkStatus });
-  scan = connect(`/ws/scan?session=${sessionId}`, onScanMessage, { onStatus: onLinkStatus, resume: false });
+  openScan();
 }
 
 dom.close.addEventListener("click", () => command("close"));

@@ -61,8 +61,9 @@ export function apiUrl(path, extra = {}) {
 }
 
 // Close codes the server uses for "do not come back with this link" (bad token, no session).
-// 4409: the session ended. 4429 (fell behind) and the rest are retried.
-const FATAL_CLOSE = new Set([1008, 4400, 4401, 4403, 4404, 4409]);
+// 4409: the session ended; 4423: it was interrupted (the page reopens once it is resumed).
+// 4429 (fell behind) and the rest are retried.
+const FATAL_CLOSE = new Set([1008, 4400, 4401, 4403, 4404, 4409, 4423]);
 
 /**
  * Open a WebSocket on `path` (e.g. "/ws/live?session=3") with the page's token and keep it open.
@@ -182,7 +183,7 @@ export function watchSession(sessionId, onState, { onStatus } = {}) {
         again = false;
         const fresh = await api(`/sessions/${sessionId}`);
         if (!state || fresh.seq >= state.seq) {
-          state = { ...fresh, scanners: state ? state.scanners : 0 };
+          state = fresh;
           onState(state, message);
         }
       } while (again);
@@ -196,24 +197,24 @@ export function watchSession(sessionId, onState, { onStatus } = {}) {
   function onMessage(message) {
     switch (message.type) {
       case "snapshot":
-        state = { ...message.data, scanners: state ? state.scanners : 0 };
+        state = message.data;
         break;
       case "response.recorded":
         applyResponse(state, message.data);
         state.seq = message.seq;
-        break;
-      case "scanner.connected":
-        state.scanners += 1;
-        break;
-      case "scanner.disconnected":
-        state.scanners = Math.max(0, state.scanners - 1);
         break;
       case "session.started":
       case "question.asked":
       case "question.closed":
       case "question.revealed":
       case "session.ended":
+      case "session.interrupted":
+      case "session.resumed":
       case "display.changed":
+      case "scanner.connected": // the state lists the scanners connected, and what each reads
+      case "scanner.disconnected":
+      case "scanner.mismatched":
+      case "scanner.matched":
       case "flag.raised":
       case "flag.updated":
       case "flag.resolved":

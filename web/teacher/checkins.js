@@ -101,7 +101,10 @@ function renderOpen() {
         event.preventDefault();
         endCheckin(c, { note: note.value, goal: goal.value, next_step: next.value });
       } },
-    el("strong", { text: `Checking in with ${group ? group.name : "a group"}` }), note, goal, next,
+    el("strong", { text: `Checking in with ${group ? group.name : "a group"}` }),
+    // labels, not only placeholders: a placeholder is gone once the box is filled
+    el("label", {}, "What you saw", note), el("label", {}, "Goal agreed", goal),
+    el("label", {}, "Next step", next),
     el("button", { class: "primary", text: "End check-in" }));
   }));
 }

@@ -1,5 +1,6 @@
-// The classes tab: classes, the roster and its cards, CSV import, groups with learning goals
-// (drag students between groups or pick one in the roster), and printing the cards.
+// The classes tab: classes, the roster and its cards, CSV or XLSX import, groups with learning
+// goals (drag students between groups or pick one in the roster), printing the cards, and
+// archiving or deleting a class.
 
 import { api, apiUrl, ApiError, el } from "../shared/client.js";
 import { attempt, toast } from "./ui.js";
@@ -13,6 +14,7 @@ const dom = {
   detail: $("class-detail"),
   title: $("class-title"),
   archive: $("class-archive"),
+  remove: $("class-delete"),
   roster: $("roster"),
   studentForm: $("student-form"),
   studentName: $("student-name"),
@@ -37,6 +39,9 @@ let classes = [];
 let current = null; // the selected class
 let students = [];
 let groups = [];
+let rosterFile = null; // an XLSX chosen for import: sent as it is, not as text
+
+const XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet";
 
 /** Called when the tab opens. */
 export async function show() {
@@ -80,7 +85,8 @@ async function select(id) {
   renderCardsLink();
 }
 
-const reload = () => select(current.id);
+// after a change, the class list too: its student counts change with the roster
+const reload = () => loadClasses();
 
 // --- roster -----------------------------------------------------------------------------------
 
@@ -126,16 +132,17 @@ async function addStudent(event) {
 
 async function importRoster(partial = false) {
   const text = dom.rosterText.value;
-  if (!text.trim()) {
+  if (!rosterFile && !text.trim()) {
     toast("Paste a CSV or choose a file first.", true);
     return;
   }
   dom.rosterRejected.replaceChildren();
+  const upload = rosterFile ? { body: rosterFile, contentType: XLSX_TYPE } : { body: text, contentType: "text/csv" };
   try {
     const done = await api(`/classes/${current.id}/roster${partial ? "?partial=1" : ""}`,
-      { method: "POST", body: text, contentType: "text/csv" });
+      { method: "POST", ...upload });
     toast(`Imported ${done.created} student(s)${done.rejected.length ? `; ${done.rejected.length} row(s) skipped` : ""}.`);
-    dom.rosterText.value = "";
+    forgetRosterFile();
     showRejected(done.rejected, false);
     await reload();
   } catch (err) {
@@ -149,9 +156,34 @@ async function importRoster(partial = false) {
 }
 
 function showRejected(rejected, offerPartial) {
-  dom.rosterRejected.replaceChildren(...rejected.map((r) => el("li", { text: `line ${r.line}: ${r.reason}` })),
-    offerPartial && el("li", {}, el("button", { type: "button", text: "Import the good rows",
+  const items = rejected.map((r) => el("li", { text: `line ${r.line}: ${r.reason}` }));
+  if (offerPartial) {
+    items.push(el("li", {}, el("button", { type: "button", text: "Import the good rows",
       onclick: () => importRoster(true) })));
+  }
+  dom.rosterRejected.replaceChildren(...items);
+}
+
+async function chooseRosterFile() {
+  const file = dom.rosterFile.files[0];
+  if (!file) return;
+  if (/\.xlsx$/i.test(file.name) || file.type === XLSX_TYPE) {
+    rosterFile = file;
+    dom.rosterText.value = "";
+    dom.rosterText.placeholder = `${file.name}: an Excel workbook, imported from its first sheet`;
+    dom.rosterText.disabled = true;
+  } else {
+    forgetRosterFile();
+    dom.rosterText.value = await file.text();
+  }
+}
+
+function forgetRosterFile() {
+  rosterFile = null;
+  dom.rosterFile.value = "";
+  dom.rosterText.value = "";
+  dom.rosterText.disabled = false;
+  dom.rosterText.placeholder = "name,card,group\nAda Lovelace,1,Blue";
 }
 
 // --- groups -----------------------------------------------------------------------------------
@@ -261,10 +293,22 @@ dom.archive.addEventListener("click", async () => {
   await attempt(api(`/classes/${current.id}`, { method: "PATCH", body: { archived: !current.archived } }));
   await loadClasses();
 });
-dom.studentForm.addEventListener("submit", addStudent);
-dom.rosterFile.addEventListener("change", async () => {
-  if (dom.rosterFile.files.length) dom.rosterText.value = await dom.rosterFile.files[0].text();
+dom.remove.addEventListener("click", async () => {
+  const name = current.name;
+  if (!confirm(`Delete ${name} for good, with its ${current.students} student(s), their answers and ` +
+    "its sessions? This cannot be undone; archive the class instead to keep its history.")) return;
+  try {
+    await api(`/classes/${current.id}`, { method: "DELETE" });
+  } catch (err) {
+    toast(err.message, true);
+    return;
+  }
+  toast(`${name} was deleted.`);
+  current = null;
+  await loadClasses();
 });
+dom.studentForm.addEventListener("submit", addStudent);
+dom.rosterFile.addEventListener("change", chooseRosterFile);
 dom.rosterImport.addEventListener("click", () => importRoster(false));
 dom.groupForm.addEventListener("submit", addGroup);
 dom.cardsForm.addEventListener("change", renderCardsLink);

@@ -8,10 +8,12 @@ import * as run from "./run.js";
 
 const tabs = document.getElementById("tabs");
 const fatal = document.getElementById("fatal");
+const demoNote = document.getElementById("demo-note");
 const PANELS = { session: run, classes, questions, history };
 
 function showTab() {
-  const name = location.hash.slice(1) in PANELS ? location.hash.slice(1) : "session";
+  const wanted = location.hash.slice(1).split("/")[0]; // "#session/12": the session tab, session 12
+  const name = wanted in PANELS ? wanted : "session";
   for (const key of Object.keys(PANELS)) document.getElementById(key).hidden = key !== name;
   for (const a of tabs.querySelectorAll("a")) a.classList.toggle("active", a.dataset.tab === name);
   PANELS[name].show();
@@ -28,6 +30,7 @@ async function start() {
       stop("This is the projector's token. Open the teacher link that `cardcheck serve` printed.");
       return;
     }
+    demoNote.hidden = !me.demo;
   } catch (err) {
     const invalid = err instanceof ApiError && err.status === 401;
     stop(invalid ? "This token is not valid on this server. Open the teacher link that `cardcheck serve` printed."

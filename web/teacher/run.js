@@ -1,22 +1,35 @@
-// The session tab: start a session, ask / close / reveal / next, the live per-group picture,
-// manual answers, pairing a phone, and the rule engine's flags when the server has them.
+// The session tab: every session running (class, start, question), switching between them,
+// starting one for any class while others run, ending any; then the one opened: ask / close /
+// reveal / next, the live per-group picture, manual answers, pairing a phone, which session the
+// class's projector shows, a scanner reading another class's cards, a session interrupted by a
+// server stop (resume or end), and the rule engine's flags when the server has them.
+// Nothing here follows "the newest session": the session shown is the one the teacher opened
+// (kept in the address, #session/ID), or the only one running.
 
 import { api, apiUrl, el, letters, nextQuestion, watchSession } from "../shared/client.js";
-import { apiPaths, attempt, toast } from "./ui.js";
+import { apiPaths, attempt, toast, when } from "./ui.js";
 import * as checkins from "./checkins.js";
 
 const $ = (id) => document.getElementById(id);
 const dom = {
   link: $("link"),
-  start: $("start"),
   startForm: $("start-form"),
   startClass: $("start-class"),
   startSet: $("start-set"),
   running: $("running"),
+  runningNone: $("running-none"),
+  pickHint: $("pick-hint"),
   run: $("run"),
   runClass: $("run-class"),
   runStatus: $("run-status"),
   runScanners: $("run-scanners"),
+  runLive: $("run-live"),
+  live: $("btn-live"),
+  interrupted: $("run-interrupted"),
+  interruptedText: $("run-interrupted-text"),
+  resume: $("btn-resume"),
+  endInterrupted: $("btn-end-interrupted"),
+  wrongClass: $("run-wrong-class"),
   runQuestion: $("run-question"),
   next: $("btn-next"),
   close: $("btn-close"),
@@ -38,34 +51,83 @@ const dom = {
 };
 
 const STATUS_TEXT = { open: "answering", closed: "closed", revealed: "revealed" };
+const RUNNING_POLL_MS = 5000; // the list of running sessions, while the tab is open
 let sessionId = null;
 let state = null;
 let live = null;
 let library = new Map(); // question id -> question
-let links = { projector_url: "#", scan_url: "#" }; // from the state endpoint
+let links = { class_projector_url: "#", scan_url: "#" }; // from the state endpoint
+let running = []; // GET /sessions/running
+let poller = null;
 
-/** Called when the tab opens: watch the running session, or offer to start one. */
+/** Called when the tab opens: list the sessions running; show the one opened, if any. */
 export async function show() {
-  const sessions = await attempt(api("/sessions"));
-  if (sessions === null) return;
-  const running = sessions.filter((s) => s.status === "running");
-  if (sessionId !== null && running.some((s) => s.id === sessionId)) return;
-  if (running.length) watch(running[0].id);
-  else showStart(running);
+  if (poller === null) poller = setInterval(pollRunning, RUNNING_POLL_MS);
+  await Promise.all([refreshRunning(), loadStartForm()]);
+  const alive = (id) => running.some((s) => s.id === id);
+  if (sessionId !== null && alive(sessionId)) return;
+  const wanted = hashSession();
+  if (wanted !== null && alive(wanted)) watch(wanted);
+  else if (running.length === 1) watch(running[0].id); // the only one: nothing to choose from
+  else showNone();
 }
 
-async function showStart(running = []) {
-  stopWatching();
-  dom.run.hidden = true;
-  dom.start.hidden = false;
+function hashSession() {
+  const match = /^#session\/([0-9]{1,15})$/.exec(location.hash);
+  return match ? Number(match[1]) : null;
+}
+
+function pollRunning() {
+  if (document.getElementById("session").hidden) return;
+  refreshRunning();
+}
+
+async function refreshRunning() {
+  const rows = await attempt(api("/sessions/running"));
+  if (rows === null) return;
+  running = rows;
+  renderRunning();
+}
+
+function renderRunning() {
+  dom.runningNone.hidden = running.length > 0;
+  dom.running.replaceChildren(...running.map((s) => {
+    const q = s.question;
+    const asked = q ? `Q${q.number} ${STATUS_TEXT[q.status]}: ${q.prompt}` : "no question yet";
+    const paused = s.status === "interrupted";
+    return el("li", { class: [s.id === sessionId ? "current" : "", paused ? "interrupted" : ""].join(" ").trim(),
+      "data-session": s.id },
+    el("span", { class: "what" },
+      el("strong", { class: "class", text: s.class_name }),
+      el("span", { class: "muted small", text: `started ${when(s.started_at)} · ` }),
+      el("span", { class: "asked small", text: asked })),
+    paused && el("span", { class: "badge interrupted", text: "interrupted" }),
+    s.live && el("span", { class: "badge live", title: "this class's projector link shows this session",
+      text: "on the projector" }),
+    s.id !== sessionId && el("button", { class: "small", type: "button", text: "Open", onclick: () => watch(s.id) }),
+    paused && el("button", { class: "small primary", type: "button", text: "Resume", onclick: () => resume(s.id) }),
+    el("button", { class: "small danger", type: "button", text: "End", onclick: () => endSession(s) }));
+  }));
+}
+
+async function loadStartForm() {
   const [classes, sets] = await Promise.all([attempt(api("/classes")), attempt(api("/sets"))]);
   if (!classes || !sets) return;
+  const picked = [dom.startClass.value, dom.startSet.value];
   dom.startClass.replaceChildren(...classes.map((c) =>
     el("option", { value: c.id, text: `${c.name} (${c.students})` })));
   dom.startSet.replaceChildren(el("option", { value: "", text: "no set (pick questions as you go)" }),
     ...sets.map((s) => el("option", { value: s.id, text: `${s.name} (${s.questions.length})` })));
-  dom.running.replaceChildren(...running.map((s) => el("li", {},
-    el("button", { text: `Back to ${s.class_name} (running)`, onclick: () => watch(s.id) }))));
+  if (picked[0] && classes.some((c) => String(c.id) === picked[0])) dom.startClass.value = picked[0];
+  if (picked[1] && sets.some((s) => String(s.id) === picked[1])) dom.startSet.value = picked[1];
+}
+
+function showNone() {
+  stopWatching();
+  dom.run.hidden = true;
+  dom.pickHint.hidden = running.length === 0;
+  history.replaceState(null, "", "#session");
+  renderRunning();
 }
 
 async function startSession(event) {
@@ -73,7 +135,23 @@ async function startSession(event) {
   const body = { class_id: Number(dom.startClass.value) };
   if (dom.startSet.value) body.set_id = Number(dom.startSet.value);
   const created = await attempt(api("/sessions", { method: "POST", body }));
-  if (created) watch(created.session.id);
+  if (!created) return;
+  const id = created.id ?? created.session.id;
+  await refreshRunning();
+  watch(id);
+}
+
+async function endSession(s) {
+  if (!confirm(`End ${s.class_name}'s session? Its answers are kept for the reports.`)) return;
+  await attempt(api(`/sessions/${s.id}/end`, { method: "POST" }));
+  await refreshRunning();
+  if (s.id === sessionId) showNone();
+}
+
+async function resume(id) {
+  await attempt(api(`/sessions/${id}/resume`, { method: "POST" }));
+  await refreshRunning();
+  if (id !== sessionId) watch(id);
 }
 
 function stopWatching() {
@@ -86,12 +164,15 @@ function stopWatching() {
 async function watch(id) {
   stopWatching();
   sessionId = id;
-  dom.start.hidden = true;
+  history.replaceState(null, "", `#session/${id}`);
+  dom.pickHint.hidden = true;
   dom.run.hidden = false;
   dom.liveGroups.replaceChildren();
+  renderRunning();
   const [questions, first] = await Promise.all([attempt(api("/questions")), attempt(api(`/sessions/${id}`))]);
+  if (sessionId !== id) return; // another session was opened meanwhile
   library = new Map((questions || []).map((q) => [q.id, q]));
-  if (first) links = { projector_url: first.projector_url, scan_url: first.scan_url };
+  if (first) links = { class_projector_url: first.class_projector_url, scan_url: first.scan_url };
   live = watchSession(id, onState, { onStatus });
   showPairing(id);
 }
@@ -113,29 +194,57 @@ function onStatus(status, detail) {
   dom.link.dataset.status = status;
 }
 
-function onState(fresh) {
+function onState(fresh, message) {
+  if (fresh.session.id !== sessionId) return; // a late answer about a session no longer shown
   state = fresh;
-  if (state.session.status !== "running") {
-    toast("The session has ended.");
-    showStart();
+  if (state.session.status === "ended") {
+    toast(`${state.session.class_name}'s session has ended.`);
+    refreshRunning().then(showNone);
     return;
   }
   renderHeader();
+  renderWarnings();
   renderQuestion();
   renderControls();
   renderGroups();
   renderFlags();
+  if (message && message.type !== "response.recorded") refreshRunning(); // its row changed
 }
 
 function renderHeader() {
-  dom.runClass.textContent = state.session.class_name;
+  const name = state.session.class_name;
+  dom.runClass.textContent = name;
   const q = state.question;
-  dom.runStatus.textContent = q ? `Q${q.number} ${STATUS_TEXT[q.status]}` : "no question yet";
-  dom.runStatus.dataset.status = q ? q.status : "";
-  dom.runScanners.textContent = state.scanners ? `${state.scanners} scanner(s) connected` : "";
+  const paused = state.session.status === "interrupted";
+  dom.runStatus.textContent = paused ? "interrupted" : q ? `Q${q.number} ${STATUS_TEXT[q.status]}` : "no question yet";
+  dom.runStatus.dataset.status = paused ? "interrupted" : q ? q.status : "";
+  const scanners = state.scanners.length;
+  dom.runScanners.textContent = scanners ? `${scanners} scanner${scanners > 1 ? "s" : ""} connected` : "";
+  dom.runLive.textContent = state.session.live ? `on ${name}'s projector` : "";
+  dom.live.hidden = state.session.live;
+  dom.live.textContent = `Show on ${name}'s projector`;
   dom.showNames.checked = state.session.show_names;
-  dom.projectorLink.href = links.projector_url;
+  dom.projectorLink.href = links.class_projector_url;
+  dom.projectorLink.textContent = `Open ${name}'s projector view`;
   dom.scanLink.href = links.scan_url;
+}
+
+function renderWarnings() {
+  const name = state.session.class_name;
+  const paused = state.session.status === "interrupted";
+  dom.interrupted.hidden = !paused;
+  if (paused) {
+    dom.interruptedText.textContent = `This session was interrupted when the server stopped ` +
+      `(${when(state.session.interrupted_at)}). Its answers are kept; scanners and answers wait ` +
+      "until you resume it. Resume it to go on, or end it.";
+  }
+  const wrong = state.scanners.filter((s) => s.wrong_class);
+  dom.wrongClass.hidden = wrong.length === 0;
+  dom.wrongClass.replaceChildren(...wrong.map((s) => el("p", {},
+    el("strong", { text: `These cards are not ${name}'s. ` }),
+    `A scanner (${s.name}) reads cards of no student of ${name}: ${s.wrong_class.foreign} of the ` +
+    `${s.wrong_class.seen} it read lately. Check that the phone scans ${name}'s session, not ` +
+    "another class's.")));
 }
 
 function renderQuestion() {
@@ -161,11 +270,13 @@ function renderQuestion() {
 function renderControls() {
   const q = state.question;
   const next = nextQuestion(state);
-  dom.next.disabled = next === null;
+  const paused = state.session.status === "interrupted";
+  dom.next.disabled = paused || next === null;
   dom.next.textContent = next === null ? "Set finished" : q ? "Ask next" : "Ask first question";
-  dom.close.disabled = !q || q.status !== "open";
-  dom.reopen.disabled = !q || q.status !== "closed";
-  dom.reveal.disabled = !q || q.status === "revealed";
+  dom.close.disabled = paused || !q || q.status !== "open";
+  dom.reopen.disabled = paused || !q || q.status !== "closed";
+  dom.reveal.disabled = paused || !q || q.status === "revealed";
+  dom.ask.disabled = paused;
   const askedIds = new Set((state.asked || []).map((a) => a.question_id));
   const order = (state.question_set && state.question_set.questions) || [];
   const rest = [...library.keys()].filter((id) => !order.includes(id));
@@ -257,7 +368,21 @@ dom.close.addEventListener("click", () => command("close"));
 dom.reopen.addEventListener("click", () => command("reopen"));
 dom.reveal.addEventListener("click", () => command("reveal"));
 dom.end.addEventListener("click", () => {
-  if (confirm("End this session? Its answers are kept for the reports.")) command("end");
+  if (state) endSession(state.session);
+});
+dom.endInterrupted.addEventListener("click", () => {
+  if (state) endSession(state.session);
+});
+dom.resume.addEventListener("click", () => {
+  if (sessionId !== null) resume(sessionId);
+});
+dom.live.addEventListener("click", async () => {
+  if (!state) return;
+  const done = await attempt(api(`/classes/${state.session.class_id}/live`,
+    { method: "PUT", body: { session_id: state.session.id } }));
+  if (done) toast(`${state.session.class_name}'s projector shows this session now.`);
+  await refreshRunning();
+  if (live) live.reset(); // the session's own state says it is live now
 });
 dom.showNames.addEventListener("change", () => attempt(api(`/sessions/${sessionId}`,
   { method: "PATCH", body: { show_names: dom.showNames.checked } })));

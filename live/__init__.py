@@ -6,7 +6,7 @@
 ``live.rules``      the rule engine: metrics, rules (``rules.toml``), flags, grouping, the tick.
 ``live.reports``    reports, exports (CSV, XLSX, JSON, Canvas, OneRoster) and imports.
 ``live.realtime``   a frame's way to the dashboards: the pipeline, /ws/scan and /ws/live,
-                    running sessions, the bus (in-process or Redis Streams).
+                    running sessions and their lifecycle, the bus (in-process or Redis Streams).
 ``live.store``      every SQL statement: the database, its migrations, and the records of
                     classes, the question library, sessions, flags, check-ins and reports.
 ``live.session``    the pure rules of one session: answers, states, snapshots per role.

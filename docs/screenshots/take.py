@@ -6,10 +6,16 @@ photographs the pages with Debian's Chromium. The scanner's camera is a fake one
 of the demo class holding up their cards.
 
     .venv/bin/python docs/screenshots/take.py
+
+Then the two of the browser walk of two classes at once (``tests/browser/
+test_browser_first_hour.py``): the console with two sessions running, and the scanner's
+warning when the cards it reads are not its session's class's.
 """
 
 from __future__ import annotations
 
+import os
+import subprocess
 import sys
 import tempfile
 from pathlib import Path
@@ -18,7 +24,7 @@ import cv2
 import numpy as np
 
 ROOT = Path(__file__).resolve().parents[2]
-sys.path.insert(0, str(ROOT / "tests"))
+sys.path.insert(0, str(ROOT / "tests" / "browser"))
 
 from test_browser_pages import BASE_ARGS, CHROMIUM, Server, free_port, write_y4m  # noqa: E402
 
@@ -63,6 +69,11 @@ def main() -> None:
                 browser.close()
         finally:
             server.stop()
+    walk = "tests/browser/test_browser_first_hour.py::test_two_classes_run_at_once_and_each_scanner_records_only_into_its_own"
+    env = {**os.environ, "CARDCHECK_SCREENSHOTS": str(OUT)}
+    subprocess.run([sys.executable, "-m", "pytest", "-q", walk], cwd=ROOT, env=env, check=True)
+    for name in ("console-two-sessions.png", "scanner-wrong-class.png"):
+        print(f"wrote {(OUT / name).relative_to(ROOT)}")
 
 
 def stage(server: Server, video: Path) -> dict[str, str]:
@@ -77,7 +88,7 @@ pages' URLs and the session id (under "session")."""
     qset = server.api("GET", "/sets")[0]
     questions = {q["id"]: q for q in server.api("GET", "/questions")}
     session = server.api("POST", "/sessions", {"class_id": cls["id"], "set_id": qset["id"]})
-    sid = session["session"]["id"]
+    sid = session["id"] if "id" in session else session["session"]["id"]
     first = questions[qset["questions"][0]]
     server.api("POST", f"/sessions/{sid}/ask", {"question_id": first["id"]})
     plan = plan_question(np.random.default_rng(5), first, students, groups, pace=20)

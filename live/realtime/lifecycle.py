@@ -10,6 +10,9 @@
   closed or revealed, no answer, no scanner coming or going, no check-in) ends by itself:
   ``session.ended`` with reason ``"idle"``, and a line in the log.
 * **Heartbeat.** Every ``HEARTBEAT_S`` the server records that it is alive; one that stops says so.
+  Another server counts as alive when heard from within ``ALIVE_S``, unless it ran on this
+  machine and its process is gone (a crash, ``kill -9``): a laptop's server restarted at once
+  after a crash still finds its sessions interrupted.
 
 One task per app, started and stopped by ``running()`` in the app's lifespan. A round that fails
 is logged and the next one tries again.
@@ -19,7 +22,9 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 import secrets
+import socket
 import time
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
@@ -28,7 +33,7 @@ from live.errors import CardcheckError
 from live.events import Event
 from live.realtime.sessions import Sessions
 
-__all__ = ["ALIVE_S", "HEARTBEAT_S", "Lifecycle", "idle_text"]
+__all__ = ["ALIVE_S", "HEARTBEAT_S", "Lifecycle", "idle_text", "process_alive"]
 
 log = logging.getLogger("cardcheck.sessions")
 
@@ -48,6 +53,19 @@ def idle_text(seconds: float) -> str:
     return f"{secs} s"
 
 
+def process_alive(pid: int) -> bool:
+    """Whether process ``pid`` runs on this machine (signal 0 checks without sending)."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True  # another user's process: alive
+    except OSError:
+        return False
+    return True
+
+
 class Lifecycle:
     """Interrupts what a stopped server left running, ends idle sessions, beats the heart."""
 
@@ -64,6 +82,8 @@ class Lifecycle:
         self.idle_after = idle_after
         self.clock = clock
         self.server_id = server_id or secrets.token_hex(8)
+        self.host = socket.gethostname()
+        self.pid = os.getpid()
         self.task: asyncio.Task[None] | None = None
 
     @property
@@ -76,8 +96,9 @@ class Lifecycle:
     async def start(self) -> list[Event]:
         """Register this server; alone on the store, interrupt what is still running."""
         now = self.clock()
-        self.store.server_seen(self.server_id, now=now)
-        if self.store.other_servers_alive(self.server_id, since=now - ALIVE_S):
+        self._seen(now)
+        others = self.store.other_servers(self.server_id, since=now - ALIVE_S)
+        if any(o["host"] != self.host or process_alive(o["pid"]) for o in others):
             return []
         events = await self.sessions.interrupt_running()
         for event in events:
@@ -95,7 +116,7 @@ class Lifecycle:
         """One round: the heartbeat, then the sessions idle for too long ended. Never raises."""
         now = self.clock()
         try:
-            self.store.server_seen(self.server_id, now=now)
+            self._seen(now)
         except Exception:
             log.exception("could not record this server's heartbeat")
         if self.idle_after <= 0:
@@ -124,6 +145,9 @@ class Lifecycle:
                 self.idle_after,
             )
         return out
+
+    def _seen(self, now: float) -> None:
+        self.store.server_seen(self.server_id, host=self.host, pid=self.pid, now=now)
 
     async def run(self) -> None:
         """A round every ``period`` seconds until cancelled."""

@@ -205,6 +205,8 @@ ALTER TABLE sessions ADD COLUMN interrupted_at REAL;
 
 CREATE TABLE servers (
     id          TEXT PRIMARY KEY,   -- random, one per running process
+    host        TEXT NOT NULL,      -- the machine it runs on, and its process id there
+    pid         INTEGER NOT NULL,
     started_at  REAL NOT NULL,
     seen_at     REAL NOT NULL       -- the process's last heartbeat
 );

@@ -6,6 +6,10 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
+import subprocess
+import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -14,7 +18,7 @@ from starlette.websockets import WebSocketDisconnect
 
 from live.http.app import create_app
 from live.realtime.bus import LocalBus
-from live.realtime.lifecycle import ALIVE_S, Lifecycle, idle_text
+from live.realtime.lifecycle import ALIVE_S, Lifecycle, idle_text, process_alive
 from live.realtime.sessions import Sessions
 from live.realtime.sockets import CLOSE_SESSION_INTERRUPTED
 from live.settings import Settings
@@ -175,13 +179,29 @@ async def test_a_start_alone_interrupts_and_a_start_beside_a_live_server_does_no
     sessions = Sessions(store, LocalBus(), clock=clock)
     cid = store.create_class("Period 3", now=0)["id"]
     sid = (await sessions.start(cid))["id"]
-    store.server_seen("other", now=100.0 - ALIVE_S + 1)  # heard from lately
+    # a worker on another machine, heard from lately
+    store.server_seen("other", host="worker-2", pid=1, now=100.0 - ALIVE_S + 1)
     assert await Lifecycle(sessions, idle_after=0, clock=clock, server_id="me").start() == []
     clock.now = 100.0 + ALIVE_S  # the other one went quiet: it has stopped
     with caplog.at_level(logging.INFO, logger="cardcheck.sessions"):
         events = await Lifecycle(sessions, idle_after=0, clock=clock, server_id="me").start()
     assert [(e.session, e.type) for e in events] == [(sid, "session.interrupted")]
     assert "was still running when the server stopped: interrupted" in caplog.text
+
+
+async def test_a_server_of_this_machine_that_crashed_a_moment_ago_is_not_taken_for_alive(
+    store: Store,
+) -> None:
+    """kill -9, then a restart at once: the old row is fresh, but its process is gone."""
+    clock = Clock(100.0)
+    sessions = Sessions(store, LocalBus(), clock=clock)
+    sid = (await sessions.start(store.create_class("Period 3", now=0)["id"]))["id"]
+    gone = subprocess.Popen([sys.executable, "-c", "pass"])
+    gone.wait()  # a process id that no process has now
+    me = Lifecycle(sessions, idle_after=0, clock=clock, server_id="me")
+    store.server_seen("crashed", host=me.host, pid=gone.pid, now=99.0)
+    assert not process_alive(gone.pid) and process_alive(os.getpid())
+    assert [(e.session, e.type) for e in await me.start()] == [(sid, "session.interrupted")]
 
 
 @pytest.mark.parametrize(
@@ -197,3 +217,41 @@ def test_the_idle_time_is_a_setting_with_a_default_of_three_hours() -> None:
     assert Settings.load(env={"CARDCHECK_SESSION_IDLE_S": "900"}).session_idle_s == 900
     with pytest.raises(ValueError, match="CARDCHECK_SESSION_IDLE_S"):
         Settings.load(env={"CARDCHECK_SESSION_IDLE_S": "soon"})
+
+
+@pytest.mark.slow
+def test_a_crash_and_an_immediate_restart_lose_no_answer(tmp_path: Path) -> None:
+    """kill -9 of the real server right after its answers were acknowledged, then a restart at
+    once on the same data: every answer is there, and the session waits, interrupted."""
+    from tests.support.ws_servers import ROOT, api, free_port, seed, serve
+
+    db = tmp_path / "db.sqlite3"
+    port = free_port()
+    args = [sys.executable, "-m", "live.cli", "serve", "--port", str(port), "--db", str(db),
+            "--token", TEACHER, "--data-dir", str(tmp_path)]  # fmt: skip
+    proc = subprocess.Popen(args, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        for _ in range(600):  # up to 60 s on a loaded machine
+            try:
+                api(url, "GET", "health")
+                break
+            except OSError:
+                time.sleep(0.1)
+        session, students, _ = seed(url)
+        acknowledged = {}
+        for card, answer in zip(students, "ACD", strict=True):
+            r = api(
+                url, "PUT", f"sessions/{session}/responses/{students[card]}", {"answer": answer}
+            )
+            assert r["recorded"] is True
+            acknowledged[card] = answer
+    finally:
+        proc.kill()  # no shutdown, no goodbye
+        proc.wait()
+    with serve(db, port=port) as again:
+        state = api(again, "GET", f"sessions/{session}")
+        running = api(again, "GET", "sessions/running")
+    assert state["session"]["status"] == "interrupted"
+    assert {s["card"]: s["answer"] for s in state["students"]} == acknowledged
+    assert [(r["id"], r["status"]) for r in running] == [(session, "interrupted")]

@@ -175,11 +175,13 @@ def test_running_sessions_name_their_class_and_question(store: Store) -> None:
 
 
 def test_servers_say_they_are_alive_until_they_stop(store: Store) -> None:
-    store.server_seen("a", now=100)
-    store.server_seen("b", now=100)
-    assert store.other_servers_alive("a", since=90) == 1
-    store.server_seen("a", now=200)
-    assert store.other_servers_alive("a", since=150) == 0  # b was not heard from since
-    assert store.other_servers_alive("b", since=150) == 1
+    store.server_seen("a", host="laptop", pid=11, now=100)
+    store.server_seen("b", host="worker-2", pid=12, now=100)
+    assert [(o["id"], o["host"], o["pid"]) for o in store.other_servers("a", since=90)] == [
+        ("b", "worker-2", 12)
+    ]
+    store.server_seen("a", host="laptop", pid=11, now=200)
+    assert store.other_servers("a", since=150) == []  # b was not heard from since
+    assert [o["id"] for o in store.other_servers("b", since=150)] == ["a"]
     store.server_stopped("a")
-    assert store.other_servers_alive("b", since=0) == 0
+    assert store.other_servers("b", since=0) == []

@@ -72,6 +72,13 @@ export async function show() {
   else showNone();
 }
 
+/** Keep the session opened in the address (#session/ID), while the session tab is shown. */
+function remember(id) {
+  if (location.hash.startsWith("#session") || location.hash === "") {
+    history.replaceState(null, "", id === null ? "#session" : `#session/${id}`);
+  }
+}
+
 function hashSession() {
   const match = /^#session\/([0-9]{1,15})$/.exec(location.hash);
   return match ? Number(match[1]) : null;
@@ -126,7 +133,7 @@ function showNone() {
   stopWatching();
   dom.run.hidden = true;
   dom.pickHint.hidden = running.length === 0;
-  history.replaceState(null, "", "#session");
+  remember(null);
   renderRunning();
 }
 
@@ -164,7 +171,7 @@ function stopWatching() {
 async function watch(id) {
   stopWatching();
   sessionId = id;
-  history.replaceState(null, "", `#session/${id}`);
+  remember(id);
   dom.pickHint.hidden = true;
   dom.run.hidden = false;
   dom.liveGroups.replaceChildren();

@@ -188,7 +188,7 @@ def test_the_demo_camera_comes_back_when_the_teacher_ends_its_session(tmp_path: 
     server = {"base": base, "token": "demo-teacher-token"}
     env = {**os.environ, "CARDCHECK_TOKEN": server["token"]}
     args = [sys.executable, "-m", "live.cli", "demo", "--port", str(port), "--no-browser",
-            "--data-dir", str(tmp_path / "demo"), "--pace", "2", "--questions", "2"]  # fmt: skip
+            "--data-dir", str(tmp_path / "demo"), "--pace", "2", "--questions", "1"]  # fmt: skip
     proc = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
                             env=env)  # fmt: skip
     try:

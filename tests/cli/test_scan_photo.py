@@ -8,6 +8,7 @@ run ends by listing who was recorded and what was not.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 
 import cv2
@@ -32,12 +33,22 @@ def photo(path: Path, cards: dict[int, str]) -> Path:
     return path
 
 
-def test_a_photo_records_its_cards_and_says_who(tmp_path: Path) -> None:
+@pytest.fixture(scope="module")
+def url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    with serve(tmp_path_factory.mktemp("serve") / "db.sqlite3") as base:
+        yield base
+
+
+def end_all(url: str) -> None:
+    for s in api(url, "GET", "sessions/running"):
+        api(url, "POST", f"sessions/{s['id']}/end")
+
+
+def test_a_photo_records_its_cards_and_says_who(url: str, tmp_path: Path) -> None:
     shot = photo(tmp_path / "room.jpg", {7: "B", 12: "C", 40: "A"})  # 40: no student's card
-    with serve(tmp_path / "db.sqlite3") as url:
-        session, _, _ = seed(url)  # cards 7, 12, 21; a question asked
-        out = scanned(url, shot, session=session)
-        state = api(url, "GET", f"sessions/{session}")
+    session, _, _ = seed(url)  # cards 7, 12, 21; a question asked
+    out = scanned(url, shot, session=session)
+    state = api(url, "GET", f"sessions/{session}")
     assert "recorded 2 answer(s) from the photo:" in out, out
     assert "card  7  B  Ada Lovelace" in out and "card 12  C  Alan Turing" in out, out
     assert "held by no student of this class: card 40" in out, out
@@ -47,25 +58,24 @@ def test_a_photo_records_its_cards_and_says_who(tmp_path: Path) -> None:
     assert 3 <= sent <= 5, out  # as often as the tracker needs, then no more
 
 
-def test_a_photo_with_no_open_question_says_nothing_was_recorded(tmp_path: Path) -> None:
+def test_a_photo_with_no_open_question_says_nothing_was_recorded(url: str, tmp_path: Path) -> None:
     shot = photo(tmp_path / "room.jpg", {7: "B"})
-    with serve(tmp_path / "db.sqlite3") as url:
-        session, _, _ = seed(url)
-        api(url, "POST", f"sessions/{session}/close")
-        out = scanned(url, shot, session=session)
-        state = api(url, "GET", f"sessions/{session}")
+    session, _, _ = seed(url)
+    api(url, "POST", f"sessions/{session}/close")
+    out = scanned(url, shot, session=session)
+    state = api(url, "GET", f"sessions/{session}")
     assert "nothing recorded: the question is closed" in out, out
     assert state["question"]["answered"] == 0
 
 
-def test_scan_never_guesses_the_session(tmp_path: Path) -> None:
+def test_scan_never_guesses_the_session(url: str, tmp_path: Path) -> None:
     shot = photo(tmp_path / "room.jpg", {7: "B"})
-    with serve(tmp_path / "db.sqlite3") as url:
-        nothing = scan_file(url, shot)
-        assert nothing.returncode == 2
-        assert "No session is running: start one on the teacher console." in nothing.stderr
-        session, _, _ = seed(url)
-        named = scan_file(url, shot)
+    end_all(url)
+    nothing = scan_file(url, shot)
+    assert nothing.returncode == 2
+    assert "No session is running: start one on the teacher console." in nothing.stderr
+    session, _, _ = seed(url)
+    named = scan_file(url, shot)
     assert named.returncode == 2 and "--session" in named.stderr
     assert f"--session {session}  7B (started " in named.stderr
     assert "Q1 open)" in named.stderr

@@ -30,9 +30,9 @@ import urllib.request
 from pathlib import Path
 from typing import Any
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
-from ws_servers import api, seed, serve, shared_redis
-from ws_support import TEACHER
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from tests.support.ws_servers import api, seed, serve, shared_redis
+from tests.support.ws_support import TEACHER
 
 CLIENT_PROCESSES = 2
 

@@ -24,11 +24,10 @@ from pathlib import Path
 
 from websockets.asyncio.client import connect
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
-from ws_servers import seed, serve
-from ws_support import TEACHER, frame
-
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from scanner import Deck, Detector
+from tests.support.ws_servers import seed, serve
+from tests.support.ws_support import TEACHER, frame
 
 ANSWERS = "ABCD"
 

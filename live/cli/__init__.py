@@ -95,7 +95,10 @@ def _banner(settings: Settings, *, demo_class: int | None) -> str:
     lines += [
         "    Teacher console (keep this link to yourself; it carries the teacher token):",
         f"        {urls.teacher()}",
-        "    Start sessions there: each one's scanner link and QR code are on the console.",
+        "    The demo camera runs its own sessions; each session's scanner link and QR code are"
+        " on the console."
+        if demo_class is not None
+        else "    Start sessions there: each one's scanner link and QR code are on the console.",
     ]
     if classes:
         lines += ["    Projectors, read-only, one per class (each shows the class's live session):"]

@@ -440,3 +440,24 @@ def test_overlay_boxes_keep_up_with_a_sweep(server: Server, room_a: Any) -> None
     assert got["gone"] == {}
     assert got["still"] == [120, 300]  # a photo does not move
     page.close()
+
+
+def test_a_link_that_names_no_session_follows_none(server: Server, room_a: Any) -> None:
+    """Regression: a scanner or projector link without a session followed "the newest running
+    session", whichever class's it was. Now such a link says what it lacks, and opens nothing."""
+    cls = _class(server, "Demo class 7B", ["Ada Lovelace"], 1)
+    server.api("POST", "/sessions", {"class_id": cls["id"]})  # running, and the newest
+    projector_token = server.projector_token()
+    context = room_a.new_context()
+    page = context.new_page()
+    sockets: list[str] = []
+    page.on("websocket", lambda ws: sockets.append(ws.url))
+    page.goto(f"{server.base}/scan/?token={TOKEN}")
+    expect(page.locator("#message-title")).to_have_text("This link names no session")
+    expect(page.locator("#class-name")).to_have_text("")
+    expect(page.locator("#next")).to_be_disabled()
+    page.goto(f"{server.base}/projector/?token={projector_token}")
+    expect(page.locator("#waiting-text")).to_contain_text("names no class and no session")
+    expect(page.locator("#class-name")).to_have_text("cardcheck")
+    assert sockets == []
+    context.close()

@@ -117,7 +117,8 @@ function renderCount() {
   }
   dom.count.textContent = String(q.answered);
   dom.countLabel.textContent = `of ${q.total}`;
-  const status = { open: "open", closed: "closed", revealed: "revealed" }[q.status];
+  const status = state.session.status === "interrupted" ? "paused"
+    : { open: "open", closed: "closed", revealed: "revealed" }[q.status];
   dom.question.textContent = `Q${q.number} (${status}) · ${q.prompt}`;
 }
 
@@ -138,9 +139,10 @@ function renderMissing() {
 
 function renderControls() {
   const q = state.question;
-  dom.close.disabled = !q || q.status !== "open";
-  dom.reveal.disabled = !q || q.status === "revealed";
-  dom.next.disabled = nextQuestion(state) === null;
+  const paused = state.session.status !== "running"; // interrupted: resumed on the console first
+  dom.close.disabled = paused || !q || q.status !== "open";
+  dom.reveal.disabled = paused || !q || q.status === "revealed";
+  dom.next.disabled = paused || nextQuestion(state) === null;
   dom.next.textContent = q ? "Next question" : "Ask first question";
 }
 
@@ -408,20 +410,23 @@ function openScan() {
   scan = connect(`/ws/scan?session=${sessionId}`, onScanMessage, { onStatus: onScanStatus, resume: false });
 }
 
+/** Connect to the session the link names; false (and why, on screen) when it names none. */
 function start() {
   if (!token) {
     showMessage("This link has no token", "Open the scanner link on the teacher console, or scan its QR code.");
-    return;
+    dom.link.textContent = "";
+    return false;
   }
   if (sessionId === null) {
     showMessage("This link names no session",
       "A scanner records into one session, so its link names it. Open it from the session on the " +
       "teacher console: \"Open scanner here\", or the QR code that pairs a phone.");
     dom.link.textContent = "";
-    return;
+    return false;
   }
   live = watchSession(sessionId, onState, { onStatus: onLinkStatus });
   openScan();
+  return true;
 }
 
 dom.close.addEventListener("click", () => command("close"));
@@ -447,6 +452,10 @@ document.addEventListener("visibilitychange", () => {
 });
 window.addEventListener("resize", drawOverlay);
 
-start();
-startCamera();
-requestAnimationFrame(pump);
+if (start()) {
+  startCamera();
+  requestAnimationFrame(pump);
+} else {
+  for (const button of [dom.close, dom.reveal, dom.next]) button.disabled = true;
+  dom.photo.disabled = true;
+}

@@ -50,7 +50,8 @@ class SessionRecords(ClassroomRecords, LibraryRecords):
         ``ended``) and ``live`` (whether it is its class's live session)."""
         row = self._one(
             "SELECT s.id, s.class_id, s.set_id, s.started_at, s.ended_at, s.interrupted_at,"
-            " s.show_names, s.seq, c.name AS class_name, c.live_session IS s.id AS live"
+            " s.show_names, s.seq, c.name AS class_name,"
+            " CASE WHEN c.live_session = s.id THEN 1 ELSE 0 END AS live"
             " FROM sessions s JOIN classes c ON c.id = s.class_id WHERE s.id = ?",
             (session_id,),
         )
@@ -67,8 +68,9 @@ class SessionRecords(ClassroomRecords, LibraryRecords):
         ``question`` (``number``, ``prompt``, ``status``; None before the first one)."""
         rows = self._all(
             "SELECT s.id, s.class_id, c.name AS class_name, s.started_at, s.ended_at,"
-            " s.interrupted_at, c.live_session IS s.id AS live, a.number, a.closed_at,"
-            " a.revealed_at, q.prompt FROM sessions s JOIN classes c ON c.id = s.class_id"
+            " s.interrupted_at, CASE WHEN c.live_session = s.id THEN 1 ELSE 0 END AS live,"
+            " a.number, a.closed_at, a.revealed_at, q.prompt"
+            " FROM sessions s JOIN classes c ON c.id = s.class_id"
             " LEFT JOIN asked a ON a.id = (SELECT id FROM asked WHERE session_id = s.id"
             "  ORDER BY number DESC LIMIT 1) LEFT JOIN questions q ON q.id = a.question_id"
             " WHERE s.ended_at IS NULL ORDER BY s.started_at, s.id"

@@ -103,8 +103,24 @@ def shots(tmp_path: Path) -> Path:
     return folder
 
 
+PAGE_ERRORS: list[str] = []
+
+
+@pytest.fixture(autouse=True)
+def no_page_errors() -> Iterator[None]:
+    """Every page watched by ``watched`` ran without an uncaught error."""
+    PAGE_ERRORS.clear()
+    yield
+    assert PAGE_ERRORS == []
+
+
+def watched(page: Any) -> Any:
+    page.on("pageerror", lambda error: PAGE_ERRORS.append(f"{page.url}: {error}"))
+    return page
+
+
 def console(browser: Any, server: Server, tab: str = "session") -> Any:
-    page = browser.new_page(viewport={"width": 1366, "height": 900})
+    page = watched(browser.new_page(viewport={"width": 1366, "height": 900}))
     page.on("dialog", lambda d: d.accept())  # "End this session?", "Delete class?"
     page.goto(f"{server.base}/teacher/?token={TOKEN}#{tab}")
     return page
@@ -193,7 +209,7 @@ def test_a_teachers_first_hour_on_a_fresh_data_folder(server: Server, room_a: An
     sid = session["id"]
 
     # the phone scanner, opened from the console, reads the class's cards in the room
-    scanner = room_a.new_page(viewport={"width": 390, "height": 844})
+    scanner = watched(room_a.new_page(viewport={"width": 390, "height": 844}))
     scanner.goto(page.locator("#scan-link").get_attribute("href"))
     expect(scanner.locator("#class-name")).to_have_text("Period 3", timeout=WAIT_MS)
     expect(scanner.locator("#question")).to_have_text("Q1 (open) · What is 1/2 + 1/3?")
@@ -302,7 +318,7 @@ def test_two_classes_run_at_once_and_each_scanner_records_only_into_its_own(
     # each room's phone on its own class's session (its link names the session)
     phones = {}
     for name, room in (("Period 3", room_a), ("Period 4", room_b)):
-        phone = room.new_page(viewport={"width": 844, "height": 390})
+        phone = watched(room.new_page(viewport={"width": 844, "height": 390}))
         phone.goto(server.api("GET", f"/sessions/{sessions[name]}")["scan_url"])
         expect(phone.locator("#class-name")).to_have_text(name, timeout=WAIT_MS)
         phones[name] = phone
@@ -335,7 +351,7 @@ def test_two_classes_run_at_once_and_each_scanner_records_only_into_its_own(
     # a phone in Period 3's room opened on Period 4's session: the wrong class, said plainly
     running.nth(1).locator("button", has_text="Open").click()
     expect(page.locator("#run-class")).to_have_text("Period 4", timeout=WAIT_MS)
-    astray = room_a.new_page(viewport={"width": 844, "height": 390})
+    astray = watched(room_a.new_page(viewport={"width": 844, "height": 390}))
     astray.goto(server.api("GET", f"/sessions/{sessions['Period 4']}")["scan_url"])
     warning = astray.locator("#wrong-class")
     expect(warning).to_be_visible(timeout=WAIT_MS)
@@ -449,7 +465,7 @@ def test_a_link_that_names_no_session_follows_none(server: Server, room_a: Any) 
     server.api("POST", "/sessions", {"class_id": cls["id"]})  # running, and the newest
     projector_token = server.projector_token()
     context = room_a.new_context()
-    page = context.new_page()
+    page = watched(context.new_page())
     sockets: list[str] = []
     page.on("websocket", lambda ws: sockets.append(ws.url))
     page.goto(f"{server.base}/scan/?token={TOKEN}")

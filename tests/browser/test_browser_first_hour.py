@@ -432,29 +432,41 @@ def test_the_console_s_small_things(server: Server, room_a: Any, tmp_path: Path)
 
 def test_overlay_boxes_keep_up_with_a_sweep(server: Server, room_a: Any) -> None:
     """Regression: boxes trailed behind the cards during a sweep. A card's box moves on by its
-    velocity for as long as the answer has been on screen, a card read once by the sweep's,
-    and a card not read again fades out."""
-    page = room_a.new_page()
+    velocity for as long as the answer has been on screen (a card read once: by the sweep's),
+    stays whole until the next answer however slow it is, fades once an answer misses it, and
+    does not fly off on a jump."""
+    page = watched(room_a.new_page())
     page.goto(f"{server.base}/")
     got = page.evaluate(
         """async () => {
             const { Motion, FADE_MS, MAX_AHEAD_MS } = await import("/scan/motion.js");
-            const box = (card, x, y) => ({ card, corners: [[x, y], [x + 10, y], [x + 10, y + 10], [x, y + 10]] });
+            const box = (card, x, y) =>
+                ({ card, corners: [[x, y], [x + 10, y], [x + 10, y + 10], [x, y + 10]] });
             const m = new Motion();
+            const at = (t) =>
+                Object.fromEntries(m.boxes(t).map((b) => [b.card, [b.corners[0][0], b.alpha]]));
+            const out = {};
             m.update([box(1, 100, 50)], 1000);
-            m.update([box(1, 120, 50), box(2, 300, 80)], 1100);   // card 1 moved 20 px in 100 ms
-            const at = (t) => Object.fromEntries(m.boxes(t).map((b) => [b.card, [b.corners[0][0], b.alpha]]));
-            return { now: at(1100), later: at(1200), far: at(1100 + MAX_AHEAD_MS + 100),
-                     gone: at(1100 + FADE_MS + 1), still: m.boxes(1200, { still: true }).map((b) => b.corners[0][0]) };
+            m.update([box(1, 120, 50), box(2, 300, 80)], 1100);  // card 1: 20 px in 100 ms
+            out.now = at(1100);
+            out.later = at(1200);
+            out.slow = at(1100 + MAX_AHEAD_MS + 500);  // the next answer is late
+            m.update([box(1, 140, 50)], 1200);  // card 2 not read any more
+            out.fading = at(1100 + FADE_MS * 0.9);  // card 2 was last read at 1100
+            out.gone = at(1100 + FADE_MS + 1);
+            m.update([box(1, 1000, 50)], 1300);  // a jump, not a sweep
+            out.jump = at(1400);
+            out.still = m.boxes(5000, { still: true }).map((b) => b.corners[0][0]);
+            return out;
         }"""
     )
     assert got["now"] == {"1": [120, 1], "2": [300, 1]}
-    assert got["later"]["1"] == [140, 1]  # 0.2 px/ms for 100 ms
-    assert got["later"]["2"] == [320, 1]  # read once: moves with the sweep
-    assert got["far"]["1"][0] == 120 + 0.2 * 400  # never predicted further than MAX_AHEAD_MS
-    assert 0 < got["far"]["1"][1] < 1  # fading: not read again
-    assert got["gone"] == {}
-    assert got["still"] == [120, 300]  # a photo does not move
+    assert got["later"] == {"1": [140, 1], "2": [320, 1]}  # 0.2 px/ms; card 2 with the sweep
+    assert got["slow"]["1"] == [200, 1]  # never further ahead than MAX_AHEAD_MS, never faded
+    assert got["fading"]["1"][1] == 1 and 0 < got["fading"]["2"][1] < 1
+    assert set(got["gone"]) == {"1"}
+    assert got["jump"]["1"][0] == pytest.approx(1000 + 0.4 * 0.2 * 100)  # the old speed, damped
+    assert sorted(got["still"]) == [300, 1000]  # a photo does not move
     page.close()
 
 

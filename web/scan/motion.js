@@ -3,10 +3,11 @@
 // A frame's answer arrives 50-150 ms after the camera took it (encode, send, decode), and while
 // the teacher sweeps the room the picture has moved on: boxes drawn where the frame saw the cards
 // trail behind them. So each box is moved on by its card's velocity between the two newest frames
-// that read it, or, for a card read once, by the sweep's (the median of the cards that have one),
-// for as long as the answer has been on screen, never more than MAX_AHEAD_MS. A card not read again
-// fades out after FADE_MS instead of hanging where it was. A still photo does not move: `boxes`
-// with `still` draws the last answer as it is.
+// that read it (smoothed, so that a card's sway does not throw it about), or, for a card read once,
+// by the sweep's (the median of the cards that have one), for as long as the answer has been on
+// screen, never more than MAX_AHEAD_MS. A card of the newest answer is drawn in full however slow
+// the next answer is; one the newest answer did not read fades out over FADE_MS instead of hanging
+// where it was. A still photo does not move: `boxes` with `still` draws the last answer as it is.
 
 /** Never predict further than this past the frame that read the card (ms). */
 export const MAX_AHEAD_MS = 400;
@@ -14,6 +15,10 @@ export const MAX_AHEAD_MS = 400;
 export const FADE_MS = 700;
 /** Two readings further apart than this say nothing about a velocity (ms). */
 const MAX_GAP_MS = 1000;
+/** A faster box is a misreading or a jump, not a sweep (px/ms: a 1080p frame's width in 0.7 s). */
+const MAX_SPEED = 2.5;
+/** How much of a new velocity reading replaces the card's previous one. */
+const SMOOTHING = 0.6;
 
 function centre(corners) {
   let x = 0;
@@ -36,6 +41,7 @@ export class Motion {
   constructor() {
     this.tracks = new Map(); // card number -> { card, at, velocity: [vx, vy] px/ms | null }
     this.sweep = null; // { velocity, at }: how the cards moved together in the newest frame
+    this.latest = -Infinity; // when the newest answer's frame was taken
   }
 
   /** Take one answer's `cards` (scan.frame's), read in a frame the camera took at `at` (ms). */
@@ -47,11 +53,15 @@ export class Motion {
       if (before && at > before.at && at - before.at <= MAX_GAP_MS) {
         const [x0, y0] = centre(before.card.corners);
         const [x1, y1] = centre(card.corners);
-        velocity = [(x1 - x0) / (at - before.at), (y1 - y0) / (at - before.at)];
+        let v = [(x1 - x0) / (at - before.at), (y1 - y0) / (at - before.at)];
+        if (Math.hypot(v[0], v[1]) > MAX_SPEED) v = [0, 0]; // a jump: do not extrapolate it
+        const old = before.velocity;
+        velocity = old ? v.map((x, i) => SMOOTHING * x + (1 - SMOOTHING) * old[i]) : v;
         moving.push(velocity);
       }
       this.tracks.set(card.card, { card, at, velocity });
     }
+    this.latest = Math.max(this.latest, at);
     if (moving.length) {
       this.sweep = { velocity: [median(moving.map((v) => v[0])), median(moving.map((v) => v[1]))], at };
     }
@@ -64,11 +74,13 @@ export class Motion {
   clear() {
     this.tracks.clear();
     this.sweep = null;
+    this.latest = -Infinity;
   }
 
   /**
    * The boxes to draw at `now` (ms): each card with its `corners` moved on to where it should be
-   * now, and an `alpha` (1, fading to 0 as the card goes unread). With `still`, as last read.
+   * now, and an `alpha`: 1 for the cards of the newest answer, fading to 0 for those it did not
+   * read. With `still`, as last read.
    */
   boxes(now, { still = false } = {}) {
     const out = [];
@@ -79,10 +91,11 @@ export class Motion {
         continue;
       }
       const age = Math.max(0, now - at);
-      if (age > FADE_MS) continue;
+      const unread = at < this.latest; // the newest answer did not read it
+      if (unread && age > FADE_MS) continue;
       const [vx, vy] = velocity || sweep;
       const ahead = Math.min(age, MAX_AHEAD_MS);
-      const alpha = Math.min(1, (FADE_MS - age) / (FADE_MS / 3));
+      const alpha = unread ? Math.min(1, (FADE_MS - age) / (FADE_MS / 3)) : 1;
       const corners = card.corners.map(([x, y]) => [x + vx * ahead, y + vy * ahead]);
       out.push({ ...card, corners, alpha });
     }

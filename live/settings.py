@@ -11,6 +11,7 @@ the in-process bus, 127.0.0.1:8000.
 from __future__ import annotations
 
 import os
+import re
 import sys
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields, replace
@@ -51,7 +52,7 @@ class Settings:
     host: str = "127.0.0.1"
     port: int = 8000
     data_dir: Path = field(default_factory=default_data_dir)
-    db: Path | None = None  # defaults to data_dir / "cardcheck.sqlite3"
+    db: str | None = None  # an SQLite file, or postgresql://...; default data_dir/cardcheck.sqlite3
     redis: str | None = None  # redis://... puts the live bus on Redis Streams
     redis_prefix: str = "cardcheck"
     token: str | None = None  # fixes the teacher token; otherwise one is kept per data folder
@@ -68,8 +69,14 @@ class Settings:
     session_idle_s: float = 3 * 3600.0  # a session idle this long ends by itself; 0: never
 
     @property
-    def db_path(self) -> Path:
-        return self.db if self.db is not None else self.data_dir / "cardcheck.sqlite3"
+    def database(self) -> str:
+        """Where the data lives: a ``postgresql://`` URL, or the path of an SQLite file."""
+        return self.db if self.db else str(self.data_dir / "cardcheck.sqlite3")
+
+    @property
+    def database_label(self) -> str:
+        """``database`` for a banner or a log line: a URL's password hidden."""
+        return re.sub(r"(://[^/:@]*:)[^/@]*@", r"\1***@", self.database)
 
     @property
     def base_url(self) -> str:
@@ -103,7 +110,7 @@ class Settings:
 
 _BOOLS = {"https", "demo"}
 _INTS = {"port", "max_body_bytes", "max_frame_bytes", "max_frame_pixels"}
-_PATHS = {"data_dir", "db", "certfile", "keyfile"}
+_PATHS = {"data_dir", "certfile", "keyfile"}
 _SECONDS = {"rules_tick_s", "session_idle_s"}
 
 
@@ -127,6 +134,8 @@ def _coerce(name: str, value: Any) -> Any:
         return int(value)
     if name in _PATHS:
         return Path(value).expanduser()
+    if name == "db":  # a URL as given, a file path with ~ expanded
+        return str(value) if "://" in str(value) else str(Path(value).expanduser())
     if name in _SECONDS:
         seconds = float(value)
         if not 0 <= seconds < float("inf"):  # also refuses nan

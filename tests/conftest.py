@@ -1,4 +1,5 @@
-"""Shared fixtures: a store in a temporary folder, and the app behind Starlette's TestClient."""
+"""Shared fixtures: the database (an SQLite file, or PostgreSQL with ``--store=postgresql``), a
+store on it, and the app behind Starlette's TestClient."""
 
 from __future__ import annotations
 
@@ -12,20 +13,49 @@ from starlette.testclient import TestClient
 from live.http.app import create_app
 from live.settings import Settings
 from live.store import Store
+from tests.support.databases import empty, fresh_database
 
 TEACHER = "teacher-token-for-tests"
 
 
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption(
+        "--store",
+        choices=("sqlite", "postgresql"),
+        default="sqlite",
+        help="the database the store, API, socket and rules tests run on",
+    )
+
+
+@pytest.fixture(scope="session")
+def postgresql_run(request: pytest.FixtureRequest) -> Iterator[str | None]:
+    """This run's PostgreSQL database (None on SQLite runs)."""
+    if request.config.getoption("--store") != "postgresql":
+        yield None
+        return
+    with fresh_database() as url:
+        yield url
+
+
 @pytest.fixture
-def store(tmp_path: Path) -> Iterator[Store]:
-    s = Store(tmp_path / "test.sqlite3")
+def database(tmp_path: Path, postgresql_run: str | None) -> str:
+    """Where this test's data lives: a new SQLite file, or the run's PostgreSQL emptied."""
+    if postgresql_run is None:
+        return str(tmp_path / "test.sqlite3")
+    empty(postgresql_run)
+    return postgresql_run
+
+
+@pytest.fixture
+def store(database: str) -> Iterator[Store]:
+    s = Store(database)
     yield s
     s.close()
 
 
 @pytest.fixture
-def settings(tmp_path: Path) -> Settings:
-    return Settings.load({"data_dir": tmp_path / "data", "token": TEACHER}, env={})
+def settings(tmp_path: Path, database: str) -> Settings:
+    return Settings.load({"data_dir": tmp_path / "data", "token": TEACHER, "db": database}, env={})
 
 
 @pytest.fixture

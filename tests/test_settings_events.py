@@ -13,7 +13,16 @@ from live.settings import Settings
 def test_defaults_serve_one_classroom_on_one_machine() -> None:
     s = Settings.load(env={"XDG_DATA_HOME": "/tmp/xdg"})
     assert (s.host, s.port, s.redis) == ("127.0.0.1", 8000, None)
-    assert s.db_path == Path("/tmp/xdg/cardcheck/cardcheck.sqlite3")
+    assert s.database == "/tmp/xdg/cardcheck/cardcheck.sqlite3"
+
+
+def test_the_database_is_a_file_or_a_postgresql_url_and_its_password_is_never_printed() -> None:
+    url = "postgresql://cardcheck:s3cret@db.school.example/cardcheck"
+    s = Settings.load(env={"CARDCHECK_DB": url})
+    assert s.database == url
+    assert s.database_label == "postgresql://cardcheck:***@db.school.example/cardcheck"
+    flag = Settings.load({"db": "~/class.sqlite3"}, env={"CARDCHECK_DB": url})
+    assert flag.database == str(Path("~/class.sqlite3").expanduser()) == flag.database_label
 
 
 def test_environment_then_flags() -> None:

@@ -19,7 +19,10 @@ from live.settings import Settings, default_demo_dir
 
 __all__ = ["main"]
 
-DB_HELP = "SQLite file (default: cardcheck.sqlite3 in the data folder)"
+DB_HELP = (
+    "an SQLite file, or postgresql://user@host/dbname (or CARDCHECK_DB);"
+    " default: cardcheck.sqlite3 in the data folder"
+)
 DATA_DIR_HELP = "data folder (default ~/.local/share/cardcheck)"
 
 
@@ -38,7 +41,7 @@ def _settings(args: argparse.Namespace, **extra: Any) -> Settings:
         settings = replace(
             settings,
             data_dir=Path(data_dir).expanduser() if data_dir else default_demo_dir(),
-            db=Path(db).expanduser() if db else None,
+            db=(db if "://" in db else str(Path(db).expanduser())) if db else None,
         )
     return settings
 
@@ -47,7 +50,10 @@ def _serve_flags(p: argparse.ArgumentParser, *, demo: bool = False) -> None:
     p.add_argument("--host", help="address to listen on (default 127.0.0.1)")
     p.add_argument("--port", type=int, help="port (default 8000)")
     if demo:
-        p.add_argument("--db", help="SQLite file (default: cardcheck.sqlite3 in the demo's folder)")
+        p.add_argument(
+            "--db",
+            help="SQLite file or postgresql://... (default: cardcheck.sqlite3 in the demo's folder)",
+        )
         p.add_argument(
             "--data-dir",
             dest="data_dir",
@@ -84,11 +90,11 @@ def _banner(settings: Settings, *, demo_class: int | None) -> str:
     finally:
         store.close()
     name = "the cardcheck demo" if demo_class is not None else "cardcheck"
-    lines = [f"{name} is serving on {settings.base_url} (data: {settings.db_path})", ""]
+    lines = [f"{name} is serving on {settings.base_url} (data: {settings.database_label})", ""]
     if demo_class is not None:
         lines += [
             "    This is the demo: a seeded class and a simulated classroom camera, in a data",
-            f"    folder of its own ({settings.db_path.parent}), apart from your classes.",
+            f"    folder of its own ({settings.data_dir}), apart from your classes.",
             '    For your own classes run `cardcheck serve` (the README\'s "Your own class").',
             "",
         ]

@@ -73,7 +73,7 @@ class Urls:
 
 
 def open_store(settings: Settings) -> Store:
-    return Store(settings.db_path)
+    return Store(settings.database)
 
 
 def tokens_for(settings: Settings, store: Store) -> Tokens:

@@ -1,8 +1,9 @@
-"""The store: the whole domain in one SQLite file (WAL, one writer, migrations in code).
+"""The store: the whole domain in one database, an SQLite file (the default) or PostgreSQL.
 
-Every SQL statement of the service is in this package. ``Store`` is assembled from one part
-per concern, each in its own module: ``database`` (the file, transactions, migrations,
-tokens), ``schema`` (the tables), ``classroom`` (classes, students, groups, goals),
+Every SQL statement of the service is in this package, written with SQLAlchemy Core so each is
+written once for both. ``Store`` is assembled from one part per concern, each in its own module:
+``database`` (connections, transactions, migrations, tokens), ``tables`` (the tables, declared
+once; ``migrations`` holds their Alembic revisions), ``classroom`` (classes, students, groups, goals),
 ``library`` (questions and sets), ``sessionlog`` (sessions, responses, the event log),
 ``flags`` (what the rule engine reads, and its flags), ``reporting`` (rows for reports,
 exports and grouping), ``checkins`` (the check-in commands) and ``servers`` (the processes
@@ -26,4 +27,5 @@ __all__ = ["GROUP_COLOURS", "Row", "Store", "import_roster"]
 
 
 class Store(FlagRecords, ReportRecords, ServerRecords):
-    """The database of one cardcheck installation. Thread-safe; one writer at a time."""
+    """The database of one cardcheck installation: ``Store(path_or_url)``. Thread-safe; several
+    processes may share it (one writer at a time on SQLite, one per session on PostgreSQL)."""

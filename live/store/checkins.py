@@ -10,23 +10,35 @@ from __future__ import annotations
 
 from typing import Any
 
+from sqlalchemy import insert, select, update
+
 from live.errors import Conflict, NotFound
 from live.events import CheckinEnded, CheckinStarted, Event
 from live.store import Store
+from live.store.tables import checkins, groups
 
 __all__ = ["end_checkin", "get_checkin", "start_checkin"]
 
 
 def get_checkin(store: Store, checkin_id: int, *, session_id: int | None = None) -> dict[str, Any]:
-    rows = store.query(
-        "SELECT id, class_id, group_id, session_id, started_at, ended_at, note, goal, next_step"
-        " FROM checkins WHERE id = ?",
-        (checkin_id,),
+    c = checkins.c
+    row = store._one(
+        select(
+            c.id,
+            c.class_id,
+            c.group_id,
+            c.session_id,
+            c.started_at,
+            c.ended_at,
+            c.note,
+            c.goal,
+            c.next_step,
+        ).where(c.id == checkin_id)
     )
-    if not rows or (session_id is not None and rows[0]["session_id"] != session_id):
+    if row is None or (session_id is not None and row["session_id"] != session_id):
         where = f" in session {session_id}" if session_id is not None else ""
         raise NotFound(f"no check-in {checkin_id}{where}")
-    return rows[0]
+    return row
 
 
 def start_checkin(store: Store, session_id: int, group_id: int, *, now: float) -> list[Event]:
@@ -35,34 +47,40 @@ def start_checkin(store: Store, session_id: int, group_id: int, *, now: float) -
     ``NotFound`` for a session or group that is not there (or not of the session's class),
     ``Conflict`` when the session has ended or a check-in with the group is still open.
     """
+    c, g = checkins.c, groups.c
     with store.transaction() as db:
-        session = db.execute(
-            "SELECT class_id, ended_at FROM sessions WHERE id = ?", (session_id,)
-        ).fetchone()
+        session = store.lock_session(db, session_id)
         if session is None:
             raise NotFound(f"no session {session_id}")
         if session["ended_at"] is not None:
             raise Conflict(f"session {session_id} has ended", code="session_ended")
         group = db.execute(
-            "SELECT id FROM groups WHERE id = ? AND class_id = ? AND archived_at IS NULL",
-            (group_id, session["class_id"]),
-        ).fetchone()
+            select(g.id).where(
+                g.id == group_id, g.class_id == session["class_id"], g.archived_at.is_(None)
+            )
+        ).scalar()
         if group is None:
             raise NotFound(f"no group {group_id} in this session's class")
         running = db.execute(
-            "SELECT id FROM checkins WHERE group_id = ? AND session_id = ? AND ended_at IS NULL",
-            (group_id, session_id),
-        ).fetchone()
+            select(c.id).where(
+                c.group_id == group_id, c.session_id == session_id, c.ended_at.is_(None)
+            )
+        ).scalar()
         if running is not None:
             raise Conflict(
-                f"check-in {running['id']} with this group is still open; end it first",
+                f"check-in {running} with this group is still open; end it first",
                 code="checkin_open",
             )
-        cur = db.execute(
-            "INSERT INTO checkins(class_id, group_id, session_id, started_at) VALUES (?, ?, ?, ?)",
-            (session["class_id"], group_id, session_id, now),
-        )
-        checkin = int(cur.lastrowid or 0)
+        checkin = db.execute(
+            insert(checkins)
+            .values(
+                class_id=session["class_id"],
+                group_id=group_id,
+                session_id=session_id,
+                started_at=now,
+            )
+            .returning(c.id)
+        ).scalar_one()
         return [store.append(db, session_id, CheckinStarted(checkin, group_id), now)]
 
 
@@ -82,11 +100,13 @@ def end_checkin(
     differs from the group's becomes its new goal. ``NotFound``; ``Conflict`` when already ended.
     """
     row = get_checkin(store, checkin_id, session_id=session_id)
+    c = checkins.c
     with store.transaction() as db:
+        store.lock_session(db, session_id)
         done = db.execute(
-            "UPDATE checkins SET ended_at = ?, note = ?, goal = ?, next_step = ?"
-            " WHERE id = ? AND ended_at IS NULL",
-            (max(now, row["started_at"]), note, goal, next_step, checkin_id),
+            update(checkins)
+            .where(c.id == checkin_id, c.ended_at.is_(None))
+            .values(ended_at=max(now, row["started_at"]), note=note, goal=goal, next_step=next_step)
         )
         if done.rowcount == 0:
             raise Conflict(f"check-in {checkin_id} has already ended", code="checkin_ended")

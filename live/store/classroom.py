@@ -6,12 +6,15 @@ history: a row per stay, ``left_at`` NULL while it lasts, one current group per 
 
 from __future__ import annotations
 
-import sqlite3
 from collections.abc import Iterable, Sequence
 from typing import Any
 
+from sqlalchemy import Connection, delete, func, insert, select, update
+from sqlalchemy.exc import IntegrityError
+
 from live.errors import BadRequest, Conflict, NotFound
 from live.store.database import Database, Row
+from live.store.tables import classes, goals, group_members, groups, students
 
 __all__ = ["GROUP_COLOURS", "ClassroomRecords", "import_roster"]
 
@@ -26,6 +29,25 @@ GROUP_COLOURS = (
     "#e377c2",
 )
 
+_m = group_members.alias("m")
+_current_group = (
+    select(_m.c.group_id)
+    .where(_m.c.student_id == students.c.id, _m.c.left_at.is_(None))
+    .scalar_subquery()
+    .label("group_id")
+)
+"""The group a student (``students`` in the enclosing query) is in now, or NULL."""
+
+_STUDENT = select(
+    students.c.id,
+    students.c.class_id,
+    students.c.name,
+    students.c.card,
+    students.c.active,
+    students.c.created_at,
+    _current_group,
+)
+
 
 class ClassroomRecords(Database):
     """Classes, their students and their groups."""
@@ -34,16 +56,27 @@ class ClassroomRecords(Database):
 
     def create_class(self, name: str, *, now: float) -> Row:
         with self.transaction() as db:
-            cur = db.execute("INSERT INTO classes(name, created_at) VALUES (?, ?)", (name, now))
-            class_id = int(cur.lastrowid or 0)
+            class_id = db.execute(
+                insert(classes).values(name=name, created_at=now).returning(classes.c.id)
+            ).scalar_one()
         return self.get_class(class_id)
 
     def get_class(self, class_id: int) -> Row:
+        enrolled = (
+            select(func.count())
+            .where(students.c.class_id == classes.c.id, students.c.active == 1)
+            .scalar_subquery()
+            .label("students")
+        )
         row = self._one(
-            "SELECT c.id, c.name, c.created_at, c.archived_at, c.rules,"
-            " (SELECT count(*) FROM students s WHERE s.class_id = c.id AND s.active = 1) AS students"
-            " FROM classes c WHERE c.id = ?",
-            (class_id,),
+            select(
+                classes.c.id,
+                classes.c.name,
+                classes.c.created_at,
+                classes.c.archived_at,
+                classes.c.rules,
+                enrolled,
+            ).where(classes.c.id == class_id)
         )
         if row is None:
             raise NotFound(f"no class {class_id}")
@@ -51,15 +84,16 @@ class ClassroomRecords(Database):
         return row
 
     def list_classes(self, *, include_archived: bool = False) -> list[Row]:
-        ids = self._all(
-            "SELECT id FROM classes WHERE ? OR archived_at IS NULL ORDER BY name, id",
-            (include_archived,),
-        )
-        return [self.get_class(r["id"]) for r in ids]
+        query = select(classes.c.id).order_by(classes.c.name, classes.c.id)
+        if not include_archived:
+            query = query.where(classes.c.archived_at.is_(None))
+        return [self.get_class(r["id"]) for r in self._all(query)]
 
     def find_class(self, name: str) -> Row | None:
         row = self._one(
-            "SELECT id FROM classes WHERE name = ? AND archived_at IS NULL ORDER BY id", (name,)
+            select(classes.c.id)
+            .where(classes.c.name == name, classes.c.archived_at.is_(None))
+            .order_by(classes.c.id)
         )
         return None if row is None else self.get_class(row["id"])
 
@@ -73,37 +107,28 @@ class ClassroomRecords(Database):
         rules: str | None = None,
     ) -> Row:
         self.get_class(class_id)
-        with self.transaction() as db:
-            if name is not None:
-                db.execute("UPDATE classes SET name = ? WHERE id = ?", (name, class_id))
-            if archived is not None:
-                db.execute(
-                    "UPDATE classes SET archived_at = ? WHERE id = ?",
-                    (now if archived else None, class_id),
-                )
-            if rules is not None:
-                db.execute("UPDATE classes SET rules = ? WHERE id = ?", (rules or None, class_id))
+        changes: dict[str, Any] = {}
+        if name is not None:
+            changes["name"] = name
+        if archived is not None:
+            changes["archived_at"] = now if archived else None
+        if rules is not None:
+            changes["rules"] = rules or None
+        if changes:
+            with self.transaction() as db:
+                db.execute(update(classes).where(classes.c.id == class_id).values(**changes))
         return self.get_class(class_id)
 
     def delete_class(self, class_id: int) -> None:
         """Purge a class and everything of it: students (names), groups, sessions, responses."""
         self.get_class(class_id)
         with self.transaction() as db:
-            db.execute("DELETE FROM classes WHERE id = ?", (class_id,))
+            db.execute(delete(classes).where(classes.c.id == class_id))
 
     # -- students --------------------------------------------------------------------------
 
-    def _student_row(self, student_id: int) -> Row | None:
-        return self._one(
-            "SELECT s.id, s.class_id, s.name, s.card, s.active, s.created_at,"
-            " (SELECT m.group_id FROM group_members m"
-            "   WHERE m.student_id = s.id AND m.left_at IS NULL) AS group_id"
-            " FROM students s WHERE s.id = ?",
-            (student_id,),
-        )
-
     def get_student(self, student_id: int, *, class_id: int | None = None) -> Row:
-        row = self._student_row(student_id)
+        row = self._one(_STUDENT.where(students.c.id == student_id))
         if row is None or (class_id is not None and row["class_id"] != class_id):
             raise NotFound(
                 f"no student {student_id}" + (f" in class {class_id}" if class_id else "")
@@ -113,40 +138,44 @@ class ClassroomRecords(Database):
 
     def list_students(self, class_id: int, *, include_archived: bool = False) -> list[Row]:
         self.get_class(class_id)
-        rows = self._all(
-            "SELECT s.id, s.class_id, s.name, s.card, s.active, s.created_at,"
-            " (SELECT m.group_id FROM group_members m"
-            "   WHERE m.student_id = s.id AND m.left_at IS NULL) AS group_id"
-            " FROM students s WHERE s.class_id = ? AND (? OR s.active = 1)"
-            " ORDER BY s.card IS NULL, s.card, s.name",
-            (class_id, include_archived),
+        query = _STUDENT.where(students.c.class_id == class_id).order_by(
+            students.c.card.is_(None), students.c.card, students.c.name
         )
+        if not include_archived:
+            query = query.where(students.c.active == 1)
+        rows = self._all(query)
         for r in rows:
             r["active"] = bool(r["active"])
         return rows
 
-    def _free_card(self, db: sqlite3.Connection, class_id: int) -> int:
-        used = {
-            int(r[0])
-            for r in db.execute(
-                "SELECT card FROM students WHERE class_id = ? AND active = 1 AND card IS NOT NULL",
-                (class_id,),
-            )
-        }
+    def _free_card(self, db: Connection, class_id: int) -> int:
+        used = set(
+            db.execute(
+                select(students.c.card).where(
+                    students.c.class_id == class_id,
+                    students.c.active == 1,
+                    students.c.card.is_not(None),
+                )
+            ).scalars()
+        )
         for n in range(1, self.max_card + 1):
             if n not in used:
                 return n
         raise Conflict(f"every card 1-{self.max_card} is taken in this class")
 
-    def _check_card(self, db: sqlite3.Connection, class_id: int, card: int, student: int) -> None:
+    def _check_card(self, db: Connection, class_id: int, card: int, student: int) -> None:
         if not 1 <= card <= self.max_card:
             raise BadRequest(f"card must be between 1 and {self.max_card}, not {card}")
         clash = db.execute(
-            "SELECT id, name FROM students WHERE class_id = ? AND card = ? AND active = 1 AND id != ?",
-            (class_id, card, student),
-        ).fetchone()
+            select(students.c.id).where(
+                students.c.class_id == class_id,
+                students.c.card == card,
+                students.c.active == 1,
+                students.c.id != student,
+            )
+        ).scalar()
         if clash is not None:
-            raise Conflict(f"card {card} already belongs to student {clash['id']} in this class")
+            raise Conflict(f"card {card} already belongs to student {clash} in this class")
 
     def add_student(self, class_id: int, name: str, *, card: int | None = None, now: float) -> Row:
         """Add a student; ``card`` None takes the lowest free card. ``Conflict`` if taken."""
@@ -155,11 +184,7 @@ class ClassroomRecords(Database):
             if card is None:
                 card = self._free_card(db, class_id)
             self._check_card(db, class_id, card, 0)
-            cur = db.execute(
-                "INSERT INTO students(class_id, name, card, created_at) VALUES (?, ?, ?, ?)",
-                (class_id, name, card, now),
-            )
-            student_id = int(cur.lastrowid or 0)
+            student_id = _insert_student(db, class_id, name, card, now)
         return self.get_student(student_id)
 
     def update_student(
@@ -173,59 +198,68 @@ class ClassroomRecords(Database):
         active: bool | None = None,
     ) -> Row:
         row = self.get_student(student_id, class_id=class_id)
+        this = update(students).where(students.c.id == student_id)
         with self.transaction() as db:
             if name is not None:
-                db.execute("UPDATE students SET name = ? WHERE id = ?", (name, student_id))
+                db.execute(this.values(name=name))
             if active is False:
                 # archiving frees the card and ends the group stay; history stays
-                db.execute("UPDATE students SET active = 0 WHERE id = ?", (student_id,))
+                db.execute(this.values(active=0))
                 db.execute(
-                    "UPDATE group_members SET left_at = ? WHERE student_id = ? AND left_at IS NULL",
-                    (now, student_id),
+                    update(group_members)
+                    .where(
+                        group_members.c.student_id == student_id, group_members.c.left_at.is_(None)
+                    )
+                    .values(left_at=now)
                 )
             elif active is True and not row["active"]:
                 if row["card"] is not None:
                     self._check_card(db, row["class_id"], row["card"], student_id)
-                db.execute("UPDATE students SET active = 1 WHERE id = ?", (student_id,))
+                db.execute(this.values(active=1))
             if card is not None:
                 self._check_card(db, row["class_id"], card, student_id)
-                db.execute("UPDATE students SET card = ? WHERE id = ?", (card, student_id))
+                db.execute(this.values(card=card))
         return self.get_student(student_id)
 
     def delete_student(self, student_id: int, *, class_id: int | None = None) -> None:
         """Purge a student: the name and every response, membership and flag of theirs."""
         self.get_student(student_id, class_id=class_id)
         with self.transaction() as db:
-            db.execute("DELETE FROM students WHERE id = ?", (student_id,))
+            db.execute(delete(students).where(students.c.id == student_id))
 
     # -- groups ----------------------------------------------------------------------------
 
     def get_group(self, group_id: int, *, class_id: int | None = None) -> Row:
         row = self._one(
-            "SELECT id, class_id, name, colour, goal, skill, created_at, archived_at"
-            " FROM groups WHERE id = ?",
-            (group_id,),
+            select(
+                groups.c.id,
+                groups.c.class_id,
+                groups.c.name,
+                groups.c.colour,
+                groups.c.goal,
+                groups.c.skill,
+                groups.c.created_at,
+                groups.c.archived_at,
+            ).where(groups.c.id == group_id)
         )
         if row is None or (class_id is not None and row["class_id"] != class_id):
             raise NotFound(f"no group {group_id}" + (f" in class {class_id}" if class_id else ""))
         row["archived"] = row.pop("archived_at") is not None
-        row["students"] = [
-            r["student_id"]
-            for r in self._all(
-                "SELECT m.student_id FROM group_members m JOIN students s ON s.id = m.student_id"
-                " WHERE m.group_id = ? AND m.left_at IS NULL ORDER BY s.card, s.name",
-                (group_id,),
-            )
-        ]
+        members = (
+            select(group_members.c.student_id)
+            .join(students, students.c.id == group_members.c.student_id)
+            .where(group_members.c.group_id == group_id, group_members.c.left_at.is_(None))
+            .order_by(students.c.card, students.c.name)
+        )
+        row["students"] = [r["student_id"] for r in self._all(members)]
         return row
 
     def list_groups(self, class_id: int, *, include_archived: bool = False) -> list[Row]:
         self.get_class(class_id)
-        ids = self._all(
-            "SELECT id FROM groups WHERE class_id = ? AND (? OR archived_at IS NULL) ORDER BY id",
-            (class_id, include_archived),
-        )
-        return [self.get_group(r["id"]) for r in ids]
+        query = select(groups.c.id).where(groups.c.class_id == class_id).order_by(groups.c.id)
+        if not include_archived:
+            query = query.where(groups.c.archived_at.is_(None))
+        return [self.get_group(r["id"]) for r in self._all(query)]
 
     def create_group(
         self,
@@ -241,61 +275,72 @@ class ClassroomRecords(Database):
         self.get_class(class_id)
         with self.transaction() as db:
             if colour is None:
-                n = db.execute("SELECT count(*) FROM groups WHERE class_id = ?", (class_id,))
-                colour = GROUP_COLOURS[int(n.fetchone()[0]) % len(GROUP_COLOURS)]
+                n = db.execute(
+                    select(func.count()).where(groups.c.class_id == class_id)
+                ).scalar_one()
+                colour = GROUP_COLOURS[n % len(GROUP_COLOURS)]
             try:
-                cur = db.execute(
-                    "INSERT INTO groups(class_id, name, colour, goal, skill, created_at)"
-                    " VALUES (?, ?, ?, ?, ?, ?)",
-                    (class_id, name, colour, goal, skill, now),
-                )
-            except sqlite3.IntegrityError:
+                group_id = db.execute(
+                    insert(groups)
+                    .values(
+                        class_id=class_id,
+                        name=name,
+                        colour=colour,
+                        goal=goal,
+                        skill=skill,
+                        created_at=now,
+                    )
+                    .returning(groups.c.id)
+                ).scalar_one()
+            except IntegrityError:
                 raise Conflict(f"there is already a group called {name!r} in this class") from None
-            group_id = int(cur.lastrowid or 0)
             if goal:
                 db.execute(
-                    "INSERT INTO goals(group_id, text, skill, set_at) VALUES (?, ?, ?, ?)",
-                    (group_id, goal, skill, now),
+                    insert(goals).values(group_id=group_id, text=goal, skill=skill, set_at=now)
                 )
             self._set_members(db, class_id, group_id, list(students), now)
         return self.get_group(group_id)
 
     def _set_members(
-        self, db: sqlite3.Connection, class_id: int, group_id: int, students: list[int], now: float
+        self, db: Connection, class_id: int, group_id: int, wanted: list[int], now: float
     ) -> None:
-        if len(set(students)) != len(students):
+        if len(set(wanted)) != len(wanted):
             raise BadRequest("a student is listed twice")
-        for sid in students:
-            r = db.execute("SELECT class_id, active FROM students WHERE id = ?", (sid,)).fetchone()
+        for sid in wanted:
+            r = (
+                db.execute(
+                    select(students.c.class_id, students.c.active).where(students.c.id == sid)
+                )
+                .mappings()
+                .first()
+            )
             if r is None or r["class_id"] != class_id:
                 raise NotFound(f"no student {sid} in class {class_id}")
             if not r["active"]:
                 raise Conflict(f"student {sid} is archived")
-        current = {
-            int(r[0])
-            for r in db.execute(
-                "SELECT student_id FROM group_members WHERE group_id = ? AND left_at IS NULL",
-                (group_id,),
-            )
-        }
-        wanted = set(students)
-        for sid in current - wanted:
+        stays = group_members.c
+        current = set(
             db.execute(
-                "UPDATE group_members SET left_at = ? WHERE group_id = ? AND student_id = ?"
-                " AND left_at IS NULL",
-                (now, group_id, sid),
+                select(stays.student_id).where(stays.group_id == group_id, stays.left_at.is_(None))
+            ).scalars()
+        )
+        for sid in current - set(wanted):
+            db.execute(
+                update(group_members)
+                .where(stays.group_id == group_id, stays.student_id == sid, stays.left_at.is_(None))
+                .values(left_at=now)
             )
-        for sid in students:
+        for sid in wanted:
             if sid in current:
                 continue
             # a student is in one group at a time: moving ends the old stay
             db.execute(
-                "UPDATE group_members SET left_at = ? WHERE student_id = ? AND left_at IS NULL",
-                (now, sid),
+                update(group_members)
+                .where(stays.student_id == sid, stays.left_at.is_(None))
+                .values(left_at=now)
             )
             db.execute(
-                "INSERT INTO group_members(group_id, student_id, joined_at) VALUES (?, ?, ?)",
-                (group_id, sid, now),
+                insert(group_members).values(group_id=group_id, student_id=sid, joined_at=now)
             )
 
     def update_group(
@@ -311,21 +356,26 @@ class ClassroomRecords(Database):
         students: Sequence[int] | None = None,
     ) -> Row:
         row = self.get_group(group_id, class_id=class_id)
+        this = update(groups).where(groups.c.id == group_id)
         with self.transaction() as db:
             if name is not None:
                 try:
-                    db.execute("UPDATE groups SET name = ? WHERE id = ?", (name, group_id))
-                except sqlite3.IntegrityError:
+                    db.execute(this.values(name=name))
+                except IntegrityError:
                     raise Conflict(f"there is already a group called {name!r}") from None
             if colour is not None:
-                db.execute("UPDATE groups SET colour = ? WHERE id = ?", (colour, group_id))
+                db.execute(this.values(colour=colour))
             if skill is not None:
-                db.execute("UPDATE groups SET skill = ? WHERE id = ?", (skill or None, group_id))
+                db.execute(this.values(skill=skill or None))
             if goal is not None and goal != row["goal"]:
-                db.execute("UPDATE groups SET goal = ? WHERE id = ?", (goal, group_id))
+                db.execute(this.values(goal=goal))
                 db.execute(
-                    "INSERT INTO goals(group_id, text, skill, set_at) VALUES (?, ?, ?, ?)",
-                    (group_id, goal, skill if skill is not None else row["skill"], now),
+                    insert(goals).values(
+                        group_id=group_id,
+                        text=goal,
+                        skill=skill if skill is not None else row["skill"],
+                        set_at=now,
+                    )
                 )
             if students is not None:
                 self._set_members(db, row["class_id"], group_id, list(students), now)
@@ -336,26 +386,44 @@ class ClassroomRecords(Database):
         self.get_group(group_id, class_id=class_id)
         with self.transaction() as db:
             db.execute(
-                "UPDATE group_members SET left_at = ? WHERE group_id = ? AND left_at IS NULL",
-                (now, group_id),
+                update(group_members)
+                .where(group_members.c.group_id == group_id, group_members.c.left_at.is_(None))
+                .values(left_at=now)
             )
-            db.execute("UPDATE groups SET archived_at = ? WHERE id = ?", (now, group_id))
+            db.execute(update(groups).where(groups.c.id == group_id).values(archived_at=now))
 
     def membership_history(self, class_id: int) -> list[Row]:
         """Every stay of every student in every group of the class, oldest first."""
         self.get_class(class_id)
+        m = group_members.c
         return self._all(
-            "SELECT m.group_id, m.student_id, m.joined_at, m.left_at FROM group_members m"
-            " JOIN groups g ON g.id = m.group_id WHERE g.class_id = ? ORDER BY m.joined_at, m.id",
-            (class_id,),
+            select(m.group_id, m.student_id, m.joined_at, m.left_at)
+            .join(groups, groups.c.id == m.group_id)
+            .where(groups.c.class_id == class_id)
+            .order_by(m.joined_at, m.id)
         )
 
     def goals(self, group_id: int) -> list[Row]:
+        g = goals.c
         return self._all(
-            "SELECT id, group_id, text, skill, set_at, achieved_at FROM goals"
-            " WHERE group_id = ? ORDER BY set_at, id",
-            (group_id,),
+            select(g.id, g.group_id, g.text, g.skill, g.set_at, g.achieved_at)
+            .where(g.group_id == group_id)
+            .order_by(g.set_at, g.id)
         )
+
+
+def _insert_student(db: Connection, class_id: int, name: str, card: int | None, now: float) -> int:
+    try:
+        return int(
+            db.execute(
+                insert(students)
+                .values(class_id=class_id, name=name, card=card, created_at=now)
+                .returning(students.c.id)
+            ).scalar_one()
+        )
+    except IntegrityError:
+        # another process gave the card away between the check and the insert
+        raise Conflict(f"card {card} was just given to another student in this class") from None
 
 
 def import_roster(
@@ -368,31 +436,28 @@ def import_roster(
     store.get_class(class_id)
     created = grouped = 0
     with store.transaction() as db:
-        groups = {
-            str(r["name"]): int(r["id"])
-            for r in db.execute(
-                "SELECT id, name FROM groups WHERE class_id = ? AND archived_at IS NULL",
-                (class_id,),
+        existing = db.execute(
+            select(groups.c.name, groups.c.id).where(
+                groups.c.class_id == class_id, groups.c.archived_at.is_(None)
             )
-        }
+        )
+        by_name = {str(name): int(gid) for name, gid in existing}
         for row in rows:
             store._check_card(db, class_id, row.card, 0)
-            cur = db.execute(
-                "INSERT INTO students(class_id, name, card, created_at) VALUES (?, ?, ?, ?)",
-                (class_id, row.name, row.card, now),
-            )
+            student_id = _insert_student(db, class_id, row.name, row.card, now)
             created += 1
             if row.group:
-                if row.group not in groups:
-                    n = len(groups)
-                    g = db.execute(
-                        "INSERT INTO groups(class_id, name, colour, created_at) VALUES (?, ?, ?, ?)",
-                        (class_id, row.group, GROUP_COLOURS[n % len(GROUP_COLOURS)], now),
-                    )
-                    groups[row.group] = int(g.lastrowid or 0)
+                if row.group not in by_name:
+                    colour = GROUP_COLOURS[len(by_name) % len(GROUP_COLOURS)]
+                    by_name[row.group] = db.execute(
+                        insert(groups)
+                        .values(class_id=class_id, name=row.group, colour=colour, created_at=now)
+                        .returning(groups.c.id)
+                    ).scalar_one()
                 db.execute(
-                    "INSERT INTO group_members(group_id, student_id, joined_at) VALUES (?, ?, ?)",
-                    (groups[row.group], int(cur.lastrowid or 0), now),
+                    insert(group_members).values(
+                        group_id=by_name[row.group], student_id=student_id, joined_at=now
+                    )
                 )
                 grouped += 1
     return {"created": created, "grouped": grouped}

@@ -1,8 +1,16 @@
-"""The database underneath the store: one SQLite file in WAL mode, one writer.
+"""The database underneath the store: an SQLite file (the default) or PostgreSQL, through
+SQLAlchemy Core, with the Alembic migrations of ``live/store/migrations`` applied on open.
 
-Every write runs in ``transaction()``: an in-process lock (one writer per process) around
-``BEGIN IMMEDIATE`` (one writer across processes sharing the file). Migrations are versioned in
-``live.store.schema`` and applied on open.
+Writes run in ``transaction()``. On SQLite: an in-process lock (one writer per process) around
+``BEGIN IMMEDIATE`` (one writer across processes sharing the file, WAL so readers never wait).
+On PostgreSQL: the database's own row locks; a command on a session first locks the session's
+row (``lock_session``), so commands on one session run one at a time across every worker while
+other sessions go on in parallel. Reads run on a pooled connection of their own, or inside the
+calling thread's open transaction or snapshot. Thread-safe.
+
+Opening is safe when several processes open one new database at once: the migrations run under
+the write lock of the file (SQLite) or a transaction-level advisory lock (PostgreSQL), and each
+process re-reads the version once it holds the lock.
 """
 
 from __future__ import annotations
@@ -10,123 +18,263 @@ from __future__ import annotations
 import secrets
 import sqlite3
 import threading
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+import time
+from collections.abc import Iterator, Mapping
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from pathlib import Path
 from typing import Any
 
-from live.store.schema import MIGRATIONS, SCHEMA_VERSION
+from sqlalchemy import URL, Connection, Engine, create_engine, event, func, make_url, select, text
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.sql import Executable
 
-__all__ = ["Database", "Row"]
+from live.store import migrations
+from live.store.tables import meta, sessions
+
+__all__ = ["Database", "Row", "database_url", "describe_url"]
 
 Row = dict[str, Any]
 
+_MIGRATION_LOCK = 0x63617264  # "card": the advisory lock key that serialises start-ups
+
+
+def database_url(db: str | Path) -> URL:
+    """The SQLAlchemy URL of ``db``: ``postgresql://...`` (psycopg 3 is the driver), an
+    ``sqlite:///...`` URL, or else a path to an SQLite file."""
+    raw = str(db)
+    if "://" not in raw:
+        return URL.create("sqlite", database=raw)
+    url = make_url(raw)
+    if url.get_backend_name() == "postgresql" and url.get_driver_name() != "psycopg":
+        url = url.set(drivername="postgresql+psycopg")
+    if url.get_backend_name() not in ("sqlite", "postgresql"):
+        raise ValueError(f"cardcheck stores data in SQLite or PostgreSQL, not {url.drivername}")
+    return url
+
+
+def describe_url(url: URL) -> str:
+    """The URL for a log line or an error message: the password hidden."""
+    return url.render_as_string(hide_password=True)
+
 
 class Database:
-    """One open SQLite file: transactions, reads, migrations, the meta table and tokens."""
+    """One open database: transactions, reads, migrations, the meta table and tokens.
 
-    def __init__(self, path: str | Path, *, max_card: int = 64) -> None:
-        self.path = Path(path)
-        if str(path) != ":memory:":
-            self.path.parent.mkdir(parents=True, exist_ok=True)
+    ``db`` is a path to an SQLite file or a ``postgresql://`` URL (see ``database_url``);
+    ``busy_timeout`` bounds how long a write waits for SQLite's lock held by another process.
+    Raises ``RuntimeError`` for a database written by a newer cardcheck.
+    """
+
+    def __init__(self, db: str | Path, *, max_card: int = 64, busy_timeout: float = 10.0) -> None:
+        self.url = database_url(db)
+        self.dialect = self.url.get_backend_name()
         self.max_card = max_card
-        self._lock = threading.RLock()
-        self._db = sqlite3.connect(
-            str(path), isolation_level=None, check_same_thread=False, timeout=10.0
-        )
-        self._db.row_factory = sqlite3.Row
-        self._db.execute("PRAGMA journal_mode=WAL")
-        self._db.execute("PRAGMA synchronous=NORMAL")
-        self._db.execute("PRAGMA foreign_keys=ON")
-        self._db.execute("PRAGMA busy_timeout=10000")
-        self.migrate()
+        self.busy_timeout = busy_timeout
+        self._local = threading.local()
+        self._closed = False
+        if self.dialect == "sqlite":
+            if self.url.database not in (None, "", ":memory:"):
+                Path(self.url.database or "").parent.mkdir(parents=True, exist_ok=True)
+            self.engine = _sqlite_engine(self.url, busy_timeout)
+            self._writer: threading.RLock | None = threading.RLock()
+        else:
+            self.engine = create_engine(
+                self.url, pool_pre_ping=True, pool_size=8, max_overflow=8, pool_timeout=busy_timeout
+            )
+            self._writer = None
+        try:
+            self.migrate()
+        except BaseException:
+            self.engine.dispose()
+            raise
+
+    @property
+    def path(self) -> Path | None:
+        """The SQLite file, or None on PostgreSQL."""
+        return Path(self.url.database or "") if self.dialect == "sqlite" else None
 
     def close(self) -> None:
-        with self._lock:
-            self._db.close()
+        """Close every connection; the store cannot be used after (``RuntimeError``)."""
+        self._closed = True
+        self.engine.dispose()
+
+    def _connect(self) -> Connection:
+        if self._closed:
+            raise RuntimeError(f"the store of {describe_url(self.url)} is closed")
+        return self.engine.connect()
 
     # -- plumbing --------------------------------------------------------------------------
 
+    def _write_lock(self) -> AbstractContextManager[Any]:
+        return self._writer if self._writer is not None else nullcontext()
+
     @contextmanager
-    def transaction(self) -> Iterator[sqlite3.Connection]:
-        """One write transaction; rolls back on any exception."""
-        with self._lock:
-            self._db.execute("BEGIN IMMEDIATE")
-            try:
-                yield self._db
-            except BaseException:
-                self._db.execute("ROLLBACK")
-                raise
-            else:
-                self._db.execute("COMMIT")
+    def transaction(self) -> Iterator[Connection]:
+        """One write transaction on one connection, committed at the end and rolled back on any
+        exception. Reads of this store on the same thread run inside it; a transaction opened
+        inside another joins it."""
+        current: Connection | None = getattr(self._local, "conn", None)
+        if current is not None and getattr(self._local, "write", False):
+            yield current
+            return
+        with self._write_lock(), self._connect() as conn:
+            conn.execution_options(cardcheck_write=True)
+            with conn.begin():
+                self._local.conn, self._local.write = conn, True
+                try:
+                    yield conn
+                finally:
+                    self._local.conn, self._local.write = current, False
 
-    def _all(self, sql: str, params: Sequence[Any] = ()) -> list[Row]:
-        with self._lock:
-            return [dict(r) for r in self._db.execute(sql, params).fetchall()]
+    @contextmanager
+    def snapshot(self) -> Iterator[None]:
+        """Reads on this thread see one consistent state of the database until the block ends."""
+        if getattr(self._local, "conn", None) is not None:
+            yield
+            return
+        with self._connect() as conn:
+            if self.dialect == "postgresql":
+                conn.execution_options(isolation_level="REPEATABLE READ")
+            conn.execution_options(cardcheck_snapshot=True)
+            with conn.begin():
+                self._local.conn = conn
+                try:
+                    yield
+                finally:
+                    self._local.conn = None
 
-    def _one(self, sql: str, params: Sequence[Any] = ()) -> Row | None:
-        with self._lock:
-            r = self._db.execute(sql, params).fetchone()
+    @contextmanager
+    def _reader(self) -> Iterator[Connection]:
+        current: Connection | None = getattr(self._local, "conn", None)
+        if current is not None:
+            yield current
+            return
+        with self._connect() as conn:
+            yield conn
+
+    def _all(self, statement: Executable) -> list[Row]:
+        with self._reader() as conn:
+            return [dict(r) for r in conn.execute(statement).mappings()]
+
+    def _one(self, statement: Executable) -> Row | None:
+        with self._reader() as conn:
+            r = conn.execute(statement).mappings().first()
         return None if r is None else dict(r)
 
-    def query(self, sql: str, params: Sequence[Any] = ()) -> list[Row]:
-        """Read rows with any SELECT: for this package's modules and for tests, never for the rooms
-        above (their SQL belongs in a method here)."""
-        return self._all(sql, params)
+    def query(self, sql: str, params: Mapping[str, Any] | None = None) -> list[Row]:
+        """Read rows with any SELECT (named ``:params``): for this package's modules and for
+        tests, never for the rooms above (their SQL belongs in a method here)."""
+        return self._all(text(sql).bindparams(**(params or {})))
+
+    def lock_session(self, db: Connection, session_id: int) -> Row | None:
+        """Lock ``session_id``'s row for the rest of the transaction ``db`` (on SQLite the
+        write transaction already holds the whole file) and return its ``id``, ``class_id``,
+        ``ended_at``, ``interrupted_at``; None when there is no such session."""
+        s = sessions.c
+        statement = (
+            select(s.id, s.class_id, s.ended_at, s.interrupted_at)
+            .where(sessions.c.id == session_id)
+            .with_for_update()
+        )
+        r = db.execute(statement).mappings().first()
+        return None if r is None else dict(r)
+
+    # -- migrations ------------------------------------------------------------------------
 
     @property
     def schema_version(self) -> int:
-        with self._lock:
-            return int(self._db.execute("PRAGMA user_version").fetchone()[0])
+        """The number of the newest migration applied (1 is the first)."""
+        with self._reader() as conn:
+            return migrations.current(conn)
 
     def migrate(self) -> None:
-        """Bring the file to ``SCHEMA_VERSION``; refuses a file from a newer cardcheck."""
-        with self.transaction() as db:
-            version = int(db.execute("PRAGMA user_version").fetchone()[0])
-            if version > SCHEMA_VERSION:
-                raise RuntimeError(
-                    f"{self.path} has schema {version}, newer than this cardcheck ({SCHEMA_VERSION})"
-                )
-            for i in range(version, SCHEMA_VERSION):
-                for statement in _statements(MIGRATIONS[i]):
-                    db.execute(statement)
-                db.execute(f"PRAGMA user_version = {i + 1}")
+        """Bring the database to the newest migration; refuses one from a newer cardcheck.
+
+        Runs in one write transaction: on SQLite under ``BEGIN IMMEDIATE``, on PostgreSQL
+        (whose DDL is transactional) under an advisory lock, so of several processes starting
+        at once one migrates and the others find the work done."""
+        if self.dialect == "sqlite":
+            _wal(self.engine, self.busy_timeout)
+        with self._write_lock(), self._connect() as conn:
+            conn.execution_options(cardcheck_write=True)
+            with conn.begin():
+                if self.dialect == "postgresql":
+                    conn.execute(select(func.pg_advisory_xact_lock(_MIGRATION_LOCK)))
+                migrations.upgrade(conn, where=describe_url(self.url))
 
     # -- meta and tokens -------------------------------------------------------------------
 
     def meta(self, key: str) -> str | None:
-        row = self._one("SELECT value FROM meta WHERE key = ?", (key,))
+        row = self._one(select(meta.c.value).where(meta.c.key == key))
         return None if row is None else str(row["value"])
 
     def set_meta(self, key: str, value: str) -> None:
         with self.transaction() as db:
-            db.execute(
-                "INSERT INTO meta(key, value) VALUES (?, ?) "
-                "ON CONFLICT(key) DO UPDATE SET value = excluded.value",
-                (key, value),
+            db.execute(self._upsert_meta(key, value, replace=True))
+
+    def _upsert_meta(self, key: str, value: str, *, replace: bool) -> Executable:
+        insert = postgresql.insert if self.dialect == "postgresql" else sqlite.insert
+        statement = insert(meta).values(key=key, value=value)
+        if replace:
+            return statement.on_conflict_do_update(
+                index_elements=[meta.c.key], set_={"value": statement.excluded.value}
             )
+        return statement.on_conflict_do_nothing(index_elements=[meta.c.key])
 
     def token(self, kind: str) -> str:
-        """The ``kind`` token of this data folder ("teacher" or "projector"), made on first use."""
+        """The ``kind`` token of this data folder ("teacher" or "projector"), made on first use;
+        of processes making it at once, the first to commit wins and all read its value."""
         key = f"{kind}_token"
-        with self._lock:
-            existing = self.meta(key)
-            if existing:
-                return existing
-            value = secrets.token_urlsafe(24)
-            self.set_meta(key, value)
-            return value
+        existing = self.meta(key)
+        if existing:
+            return existing
+        with self.transaction() as db:
+            db.execute(self._upsert_meta(key, secrets.token_urlsafe(24), replace=False))
+        return str(self.meta(key))
 
 
-def _statements(script: str) -> Iterator[str]:
-    """Split a migration into statements (``sqlite3.complete_statement`` knows the grammar)."""
-    buffer = ""
-    for line in script.splitlines(keepends=True):
-        buffer += line
-        if sqlite3.complete_statement(buffer):
-            statement = buffer.strip()
-            buffer = ""
-            if statement:
-                yield statement
-    if buffer.strip():
-        raise ValueError(f"incomplete statement in migration: {buffer.strip()[:60]}")
+def _sqlite_engine(url: URL, busy_timeout: float) -> Engine:
+    engine = create_engine(url, connect_args={"timeout": busy_timeout, "check_same_thread": False})
+
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+        # the driver's own transaction handling is off: BEGIN is ours (see _on_begin)
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.execute(f"PRAGMA busy_timeout={int(busy_timeout * 1000)}")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(conn: Connection) -> None:
+        # a write takes the file's write lock up front: a read lock upgraded later fails at
+        # once with SQLITE_BUSY, whatever the busy timeout. A snapshot is a deferred BEGIN;
+        # a single read needs none (each statement is its own consistent read).
+        options = conn.get_execution_options()
+        if options.get("cardcheck_write", False):
+            conn.exec_driver_sql("BEGIN IMMEDIATE")
+        elif options.get("cardcheck_snapshot", False):
+            conn.exec_driver_sql("BEGIN")
+
+    return engine
+
+
+def _wal(engine: Engine, busy_timeout: float) -> None:
+    """Put the file in WAL mode (it stays so). Changing the mode needs the file to itself, and
+    SQLite answers "database is locked" at once, without its busy handler, while another process
+    opens or migrates the same new file: retry until ``busy_timeout``."""
+    deadline = time.monotonic() + busy_timeout
+    delay = 0.01
+    while True:
+        raw = engine.raw_connection()
+        try:
+            raw.cursor().execute("PRAGMA journal_mode=WAL").fetchall()
+            return
+        except sqlite3.OperationalError as e:
+            if "locked" not in str(e) or time.monotonic() > deadline:
+                raise
+        finally:
+            raw.close()
+        time.sleep(delay)
+        delay = min(delay * 2, 0.2)

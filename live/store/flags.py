@@ -10,15 +10,29 @@ from __future__ import annotations
 
 import dataclasses
 import json
-import sqlite3
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
+
+from sqlalchemy import Connection, func, insert, select, update
 
 from live.errors import Conflict, NotFound
 from live.events import Event, FlagRaised, FlagResolved, FlagUpdated
 from live.store.database import Row
 from live.store.sessionlog import SessionRecords
+from live.store.tables import (
+    asked,
+    checkins,
+    classes,
+    flags,
+    goals,
+    group_members,
+    groups,
+    questions,
+    responses,
+    sessions,
+    students,
+)
 
 __all__ = ["FlagRecords", "FlagWrite", "LogMoved", "PastSessionRows", "RuleInputs"]
 
@@ -53,18 +67,6 @@ class RuleInputs:
     past_checkins: list[Row]  # group_id, started_at, ended_at, of other sessions
 
 
-_FINGERPRINT = """
-SELECT
- (SELECT count(*) || '/' || coalesce(max(m.id), 0) || '/' || count(m.left_at)
-    FROM group_members m JOIN groups g ON g.id = m.group_id WHERE g.class_id = ?),
- (SELECT count(*) || '/' || coalesce(max(id), 0) || '/' || coalesce(sum(active), 0)
-    || '/' || coalesce(sum(card), 0) FROM students WHERE class_id = ?),
- (SELECT group_concat(id || ':' || coalesce(skill, '') || ':' || goal || ':' || name || ':'
-    || coalesce(archived_at, ''), ',') FROM groups WHERE class_id = ?),
- (SELECT coalesce(rules, '') FROM classes WHERE id = ?)
-"""
-
-
 class FlagRecords(SessionRecords):
     """Reads for the rule engine, and its flags."""
 
@@ -74,64 +76,108 @@ class FlagRecords(SessionRecords):
         session = self.get_session(session_id)
         class_id = int(session["class_id"])
         cls = self.get_class(class_id)
-        students = self._all(
-            "SELECT s.id, s.card, (SELECT m.group_id FROM group_members m"
-            " WHERE m.student_id = s.id AND m.left_at IS NULL) AS group_id"
-            " FROM students s WHERE s.class_id = ? AND s.active = 1",
-            (class_id,),
+        st, g, q, a, r, s = students.c, groups.c, questions.c, asked.c, responses.c, sessions.c
+        m = group_members.c
+        current_group = (
+            select(m.group_id)
+            .where(m.student_id == st.id, m.left_at.is_(None))
+            .scalar_subquery()
+            .label("group_id")
         )
-        groups = self._all(
-            "SELECT g.id, g.name, g.skill, g.goal, g.created_at,"
-            " (SELECT max(set_at) FROM goals WHERE group_id = g.id) AS goal_since"
-            " FROM groups g WHERE g.class_id = ? AND g.archived_at IS NULL ORDER BY g.id",
-            (class_id,),
+        roster = self._all(
+            select(st.id, st.card, current_group).where(st.class_id == class_id, st.active == 1)
         )
-        questions = self._all(
-            "SELECT DISTINCT q.id, q.correct, q.choices, q.skills FROM questions q"
-            " WHERE q.archived_at IS NULL OR q.id IN (SELECT question_id FROM asked"
-            " WHERE session_id = ?)",
-            (session_id,),
+        goal_since = (
+            select(func.max(goals.c.set_at))
+            .where(goals.c.group_id == g.id)
+            .scalar_subquery()
+            .label("goal_since")
+        )
+        class_groups = self._all(
+            select(g.id, g.name, g.skill, g.goal, g.created_at, goal_since)
+            .where(g.class_id == class_id, g.archived_at.is_(None))
+            .order_by(g.id)
+        )
+        asked_here = select(a.question_id).where(a.session_id == session_id)
+        library = self._all(
+            select(q.id, q.correct, q.choices, q.skills)
+            .where(q.archived_at.is_(None) | q.id.in_(asked_here))
+            .distinct()
         )
         past = self._all(
-            "SELECT id, started_at FROM sessions WHERE class_id = ? AND id != ?"
-            " AND started_at <= ? ORDER BY started_at DESC, id DESC LIMIT ?",
-            (class_id, session_id, session["started_at"], history),
+            select(s.id, s.started_at)
+            .where(
+                s.class_id == class_id,
+                s.id != session_id,
+                s.started_at <= session["started_at"],
+            )
+            .order_by(s.started_at.desc(), s.id.desc())
+            .limit(history)
         )
         past_sessions = [
             PastSessionRows(
                 int(p["id"]),
                 float(p["started_at"]),
                 self._all(
-                    "SELECT r.student_id, r.answer, a.correct, q.skills FROM responses r"
-                    " JOIN asked a ON a.id = r.asked_id JOIN questions q ON q.id = a.question_id"
-                    " WHERE a.session_id = ? AND a.correct IS NOT NULL",
-                    (p["id"],),
+                    select(r.student_id, r.answer, a.correct, q.skills)
+                    .select_from(responses)
+                    .join(asked, a.id == r.asked_id)
+                    .join(questions, q.id == a.question_id)
+                    .where(a.session_id == p["id"], a.correct.is_not(None))
                 ),
             )
             for p in reversed(past)
         ]
-        checkins = self._all(
-            "SELECT group_id, started_at, ended_at FROM checkins WHERE class_id = ?"
-            " AND (session_id IS NULL OR session_id != ?) ORDER BY started_at",
-            (class_id, session_id),
+        c = checkins.c
+        past_checkins = self._all(
+            select(c.group_id, c.started_at, c.ended_at)
+            .where(c.class_id == class_id, c.session_id.is_(None) | (c.session_id != session_id))
+            .order_by(c.started_at)
         )
         return RuleInputs(
-            class_id, cls["rules"], students, groups, questions, past_sessions, checkins
+            class_id, cls["rules"], roster, class_groups, library, past_sessions, past_checkins
         )
 
     def class_fingerprint(self, class_id: int) -> tuple[Any, ...]:
         """A cheap summary of the roster, the groups and the rule override of ``class_id``:
         it changes whenever any of them does."""
-        rows = self._all(_FINGERPRINT, (class_id,) * 4)
-        return tuple(rows[0].values())
+        m, st, g = group_members.c, students.c, groups.c
+        with self.snapshot():
+            stays = self._one(
+                select(func.count(), func.coalesce(func.max(m.id), 0), func.count(m.left_at))
+                .select_from(group_members)
+                .join(groups, g.id == m.group_id)
+                .where(g.class_id == class_id)
+            )
+            roster = self._one(
+                select(
+                    func.count(),
+                    func.coalesce(func.max(st.id), 0),
+                    func.coalesce(func.sum(st.active), 0),
+                    func.coalesce(func.sum(st.card), 0),
+                ).where(st.class_id == class_id)
+            )
+            class_groups = self._all(
+                select(g.id, g.skill, g.goal, g.name, g.archived_at)
+                .where(g.class_id == class_id)
+                .order_by(g.id)
+            )
+            rules = self._one(select(classes.c.rules).where(classes.c.id == class_id))
+        return (
+            tuple((stays or {}).values()),
+            tuple((roster or {}).values()),
+            tuple(tuple(row.values()) for row in class_groups),
+            (rules or {}).get("rules"),
+        )
 
     def running_session_ids(self, *, started_since: float) -> list[int]:
         """Sessions running (not ended, not interrupted) that started at or after
         ``started_since``, oldest first."""
+        s = sessions.c
         rows = self._all(
-            "SELECT id FROM sessions WHERE ended_at IS NULL AND interrupted_at IS NULL"
-            " AND started_at >= ? ORDER BY id",
-            (started_since,),
+            select(s.id)
+            .where(s.ended_at.is_(None), s.interrupted_at.is_(None), s.started_at >= started_since)
+            .order_by(s.id)
         )
         return [int(r["id"]) for r in rows]
 
@@ -150,9 +196,10 @@ class FlagRecords(SessionRecords):
         otherwise, with nothing written.
         """
         with self.transaction() as db:
+            locked = self.lock_session(db, session_id)
             if expect_seq is not None:
-                row = db.execute("SELECT seq FROM sessions WHERE id = ?", (session_id,)).fetchone()
-                if row is None or int(row[0]) != expect_seq:
+                seq = db.execute(select(sessions.c.seq).where(sessions.c.id == session_id)).scalar()
+                if locked is None or seq != expect_seq:
                     raise LogMoved(session_id)
             return self._write_flags(db, session_id, class_id, writes, now)
 
@@ -165,10 +212,16 @@ class FlagRecords(SessionRecords):
         ``flag_resolved``. The check runs inside the write transaction, so of two processes
         dismissing one flag at once exactly one appends the event."""
         with self.transaction() as db:
-            row = db.execute(
-                "SELECT class_id, resolved_at FROM flags WHERE id = ? AND session_id = ?",
-                (flag_id, session_id),
-            ).fetchone()
+            self.lock_session(db, session_id)
+            row = (
+                db.execute(
+                    select(flags.c.class_id, flags.c.resolved_at).where(
+                        flags.c.id == flag_id, flags.c.session_id == session_id
+                    )
+                )
+                .mappings()
+                .first()
+            )
             if row is None:
                 raise NotFound(f"no flag {flag_id} in session {session_id}")
             if row["resolved_at"] is not None:
@@ -177,45 +230,50 @@ class FlagRecords(SessionRecords):
 
     def _write_flags(
         self,
-        db: sqlite3.Connection,
+        db: Connection,
         session_id: int,
         class_id: int,
         writes: Sequence[FlagWrite],
         now: float,
     ) -> list[Event]:
-        events: list[Event] = []
+        out: list[Event] = []
+        f = flags.c
         for w in writes:
             if isinstance(w, FlagRaised):
-                cur = db.execute(
-                    "INSERT INTO flags(session_id, class_id, group_id, student_id, rule,"
-                    " action, severity, message, evidence, raised_at, updated_at)"
-                    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                    (
-                        session_id,
-                        class_id,
-                        w.group,
-                        w.student,
-                        w.rule,
-                        w.action,
-                        w.severity,
-                        w.message,
-                        json.dumps(w.evidence),
-                        now,
-                        now,
-                    ),
-                )
-                w = dataclasses.replace(w, flag=int(cur.lastrowid or 0))
+                flag_id = db.execute(
+                    insert(flags)
+                    .values(
+                        session_id=session_id,
+                        class_id=class_id,
+                        group_id=w.group,
+                        student_id=w.student,
+                        rule=w.rule,
+                        action=w.action,
+                        severity=w.severity,
+                        message=w.message,
+                        evidence=json.dumps(w.evidence),
+                        raised_at=now,
+                        updated_at=now,
+                    )
+                    .returning(f.id)
+                ).scalar_one()
+                w = dataclasses.replace(w, flag=flag_id)
             elif isinstance(w, FlagUpdated):
                 db.execute(
-                    "UPDATE flags SET severity = ?, message = ?, evidence = ?, updated_at = ?"
-                    " WHERE id = ?",
-                    (w.severity, w.message, json.dumps(w.evidence), now, w.flag),
+                    update(flags)
+                    .where(f.id == w.flag)
+                    .values(
+                        severity=w.severity,
+                        message=w.message,
+                        evidence=json.dumps(w.evidence),
+                        updated_at=now,
+                    )
                 )
             else:
                 db.execute(
-                    "UPDATE flags SET resolved_at = ?, resolution = ?, updated_at = ?"
-                    " WHERE id = ? AND resolved_at IS NULL",
-                    (now, w.reason, now, w.flag),
+                    update(flags)
+                    .where(f.id == w.flag, f.resolved_at.is_(None))
+                    .values(resolved_at=now, resolution=w.reason, updated_at=now)
                 )
-            events.append(self.append(db, session_id, w, now))
-        return events
+            out.append(self.append(db, session_id, w, now))
+        return out

@@ -4,14 +4,28 @@ skill tags, an optional image) and ordered question sets."""
 from __future__ import annotations
 
 import json
-import sqlite3
 from collections.abc import Sequence
 from typing import Any
 
+from sqlalchemy import Connection, delete, insert, select, update
+
 from live.errors import BadRequest, NotFound
 from live.store.database import Database, Row
+from live.store.tables import asked, question_set_items, question_sets, questions
 
 __all__ = ["LibraryRecords"]
+
+_q = questions.c
+_QUESTION = select(
+    _q.id,
+    _q.prompt,
+    _q.choices,
+    _q.correct,
+    _q.skills,
+    _q.image_type,
+    _q.created_at,
+    _q.archived_at,
+)
 
 
 class LibraryRecords(Database):
@@ -28,17 +42,13 @@ class LibraryRecords(Database):
         return row
 
     def get_question(self, question_id: int) -> Row:
-        row = self._one(
-            "SELECT id, prompt, choices, correct, skills, image_type, created_at, archived_at"
-            " FROM questions WHERE id = ?",
-            (question_id,),
-        )
+        row = self._one(_QUESTION.where(_q.id == question_id))
         if row is None:
             raise NotFound(f"no question {question_id}")
         return self._question(row)
 
     def question_image(self, question_id: int) -> tuple[bytes, str] | None:
-        row = self._one("SELECT image, image_type FROM questions WHERE id = ?", (question_id,))
+        row = self._one(select(_q.image, _q.image_type).where(_q.id == question_id))
         if row is None:
             raise NotFound(f"no question {question_id}")
         if row["image"] is None:
@@ -48,14 +58,10 @@ class LibraryRecords(Database):
     def list_questions(
         self, *, include_archived: bool = False, skill: str | None = None
     ) -> list[Row]:
-        rows = [
-            self._question(r)
-            for r in self._all(
-                "SELECT id, prompt, choices, correct, skills, image_type, created_at, archived_at"
-                " FROM questions WHERE ? OR archived_at IS NULL ORDER BY id",
-                (include_archived,),
-            )
-        ]
+        query = _QUESTION.order_by(_q.id)
+        if not include_archived:
+            query = query.where(_q.archived_at.is_(None))
+        rows = [self._question(r) for r in self._all(query)]
         return [r for r in rows if skill is None or skill in r["skills"]]
 
     def create_question(
@@ -69,47 +75,41 @@ class LibraryRecords(Database):
         now: float,
     ) -> Row:
         with self.transaction() as db:
-            cur = db.execute(
-                "INSERT INTO questions(prompt, choices, correct, skills, image, image_type,"
-                " created_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
-                (
-                    prompt,
-                    json.dumps(list(choices)),
-                    correct,
-                    json.dumps(list(skills)),
-                    image[0] if image else None,
-                    image[1] if image else None,
-                    now,
-                ),
-            )
-            question_id = int(cur.lastrowid or 0)
+            question_id = db.execute(
+                insert(questions)
+                .values(
+                    prompt=prompt,
+                    choices=json.dumps(list(choices)),
+                    correct=correct,
+                    skills=json.dumps(list(skills)),
+                    image=image[0] if image else None,
+                    image_type=image[1] if image else None,
+                    created_at=now,
+                )
+                .returning(_q.id)
+            ).scalar_one()
         return self.get_question(question_id)
 
     def update_question(self, question_id: int, *, now: float, **fields: Any) -> Row:
         """Change prompt, choices, correct, skills, image or archived; answers already given keep
         the key they were asked with."""
         self.get_question(question_id)
-        with self.transaction() as db:
-            for key, value in fields.items():
-                if key in ("choices", "skills"):
-                    db.execute(
-                        f"UPDATE questions SET {key} = ? WHERE id = ?",
-                        (json.dumps(list(value)), question_id),
-                    )
-                elif key in ("prompt", "correct"):
-                    db.execute(f"UPDATE questions SET {key} = ? WHERE id = ?", (value, question_id))
-                elif key == "archived":
-                    db.execute(
-                        "UPDATE questions SET archived_at = ? WHERE id = ?",
-                        (now if value else None, question_id),
-                    )
-                elif key == "image":
-                    db.execute(
-                        "UPDATE questions SET image = ?, image_type = ? WHERE id = ?",
-                        (value[0] if value else None, value[1] if value else None, question_id),
-                    )
-                else:
-                    raise BadRequest(f"unknown question field {key!r}")
+        changes: dict[str, Any] = {}
+        for key, value in fields.items():
+            if key in ("choices", "skills"):
+                changes[key] = json.dumps(list(value))
+            elif key in ("prompt", "correct"):
+                changes[key] = value
+            elif key == "archived":
+                changes["archived_at"] = now if value else None
+            elif key == "image":
+                changes["image"] = value[0] if value else None
+                changes["image_type"] = value[1] if value else None
+            else:
+                raise BadRequest(f"unknown question field {key!r}")
+        if changes:
+            with self.transaction() as db:
+                db.execute(update(questions).where(_q.id == question_id).values(**changes))
         return self.get_question(question_id)
 
     def delete_question(self, question_id: int, *, now: float) -> bool:
@@ -117,48 +117,55 @@ class LibraryRecords(Database):
         self.get_question(question_id)
         with self.transaction() as db:
             used = db.execute(
-                "SELECT 1 FROM asked WHERE question_id = ? LIMIT 1", (question_id,)
-            ).fetchone()
+                select(asked.c.id).where(asked.c.question_id == question_id).limit(1)
+            ).first()
             if used:
-                db.execute("UPDATE questions SET archived_at = ? WHERE id = ?", (now, question_id))
+                db.execute(update(questions).where(_q.id == question_id).values(archived_at=now))
                 return False
-            db.execute("DELETE FROM questions WHERE id = ?", (question_id,))
+            db.execute(delete(questions).where(_q.id == question_id))
             return True
 
     def get_set(self, set_id: int) -> Row:
-        row = self._one("SELECT id, name, created_at FROM question_sets WHERE id = ?", (set_id,))
+        s = question_sets.c
+        row = self._one(select(s.id, s.name, s.created_at).where(s.id == set_id))
         if row is None:
             raise NotFound(f"no question set {set_id}")
+        items = question_set_items.c
         row["questions"] = [
             r["question_id"]
             for r in self._all(
-                "SELECT question_id FROM question_set_items WHERE set_id = ? ORDER BY position",
-                (set_id,),
+                select(items.question_id).where(items.set_id == set_id).order_by(items.position)
             )
         ]
         return row
 
     def list_sets(self) -> list[Row]:
-        return [
-            self.get_set(r["id"]) for r in self._all("SELECT id FROM question_sets ORDER BY id")
-        ]
+        ids = select(question_sets.c.id).order_by(question_sets.c.id)
+        return [self.get_set(r["id"]) for r in self._all(ids)]
 
-    def _set_items(self, db: sqlite3.Connection, set_id: int, questions: Sequence[int]) -> None:
-        for qid in questions:
-            if db.execute("SELECT 1 FROM questions WHERE id = ?", (qid,)).fetchone() is None:
+    def _set_items(self, db: Connection, set_id: int, ids: Sequence[int]) -> None:
+        for qid in ids:
+            if db.execute(select(_q.id).where(_q.id == qid)).first() is None:
                 raise NotFound(f"no question {qid}")
-        db.execute("DELETE FROM question_set_items WHERE set_id = ?", (set_id,))
-        db.executemany(
-            "INSERT INTO question_set_items(set_id, question_id, position) VALUES (?, ?, ?)",
-            [(set_id, qid, i) for i, qid in enumerate(questions)],
+        db.execute(delete(question_set_items).where(question_set_items.c.set_id == set_id))
+        if ids:
+            db.execute(
+                insert(question_set_items),
+                [{"set_id": set_id, "question_id": q, "position": i} for i, q in enumerate(ids)],
+            )
+
+    def _insert_set(self, db: Connection, name: str, now: float) -> int:
+        return int(
+            db.execute(
+                insert(question_sets)
+                .values(name=name, created_at=now)
+                .returning(question_sets.c.id)
+            ).scalar_one()
         )
 
     def create_set(self, name: str, questions: Sequence[int], *, now: float) -> Row:
         with self.transaction() as db:
-            cur = db.execute(
-                "INSERT INTO question_sets(name, created_at) VALUES (?, ?)", (name, now)
-            )
-            set_id = int(cur.lastrowid or 0)
+            set_id = self._insert_set(db, name, now)
             self._set_items(db, set_id, questions)
         return self.get_set(set_id)
 
@@ -168,7 +175,9 @@ class LibraryRecords(Database):
         self.get_set(set_id)
         with self.transaction() as db:
             if name is not None:
-                db.execute("UPDATE question_sets SET name = ? WHERE id = ?", (name, set_id))
+                db.execute(
+                    update(question_sets).where(question_sets.c.id == set_id).values(name=name)
+                )
             if questions is not None:
                 self._set_items(db, set_id, questions)
         return self.get_set(set_id)
@@ -176,32 +185,29 @@ class LibraryRecords(Database):
     def delete_set(self, set_id: int) -> None:
         self.get_set(set_id)
         with self.transaction() as db:
-            db.execute("DELETE FROM question_sets WHERE id = ?", (set_id,))
+            db.execute(delete(question_sets).where(question_sets.c.id == set_id))
 
     def import_question_set(self, name: str, rows: Sequence[Any], *, now: float) -> int:
         """Create the questions of ``rows`` (each with ``prompt``, ``choices``, ``correct``
         and ``skills``, as ``live.reports.imports.QuestionRow``) and a set holding them, in
         order, in one transaction: all or nothing. Returns the new set's id."""
         with self.transaction() as db:
-            cur = db.execute(
-                "INSERT INTO question_sets(name, created_at) VALUES (?, ?)", (name, now)
-            )
-            set_id = int(cur.lastrowid or 0)
+            set_id = self._insert_set(db, name, now)
             for position, row in enumerate(rows):
-                q = db.execute(
-                    "INSERT INTO questions(prompt, choices, correct, skills, created_at)"
-                    " VALUES (?, ?, ?, ?, ?)",
-                    (
-                        row.prompt,
-                        json.dumps(list(row.choices)),
-                        row.correct,
-                        json.dumps(list(row.skills)),
-                        now,
-                    ),
-                )
+                question_id = db.execute(
+                    insert(questions)
+                    .values(
+                        prompt=row.prompt,
+                        choices=json.dumps(list(row.choices)),
+                        correct=row.correct,
+                        skills=json.dumps(list(row.skills)),
+                        created_at=now,
+                    )
+                    .returning(_q.id)
+                ).scalar_one()
                 db.execute(
-                    "INSERT INTO question_set_items(set_id, question_id, position)"
-                    " VALUES (?, ?, ?)",
-                    (set_id, int(q.lastrowid or 0), position),
+                    insert(question_set_items).values(
+                        set_id=set_id, question_id=question_id, position=position
+                    )
                 )
         return set_id

@@ -9,15 +9,30 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from sqlalchemy import ColumnElement, Select, select
+
 from live.store.database import Database, Row
+from live.store.tables import (
+    asked,
+    checkins,
+    classes,
+    flags,
+    goals,
+    group_members,
+    groups,
+    question_sets,
+    questions,
+    responses,
+    sessions,
+    students,
+)
 
 __all__ = ["ReportRecords"]
 
-_SESSION_COLS = "s.id, s.class_id, c.name AS class_name, s.set_id, s.started_at, s.ended_at"
-
-
-def _marks(n: int) -> str:
-    return ",".join("?" * n)
+_s = sessions.c
+_SESSIONS: Select[tuple[int, int, str, int | None, float, float | None]] = select(
+    _s.id, _s.class_id, classes.c.name.label("class_name"), _s.set_id, _s.started_at, _s.ended_at
+).join(classes, classes.c.id == _s.class_id)
 
 
 class ReportRecords(Database):
@@ -27,34 +42,28 @@ class ReportRecords(Database):
 
     def report_session(self, session_id: int) -> list[Row]:
         """The session (id, class_id, class_name, set_id, started_at, ended_at), or []."""
-        return self._all(
-            f"SELECT {_SESSION_COLS} FROM sessions s JOIN classes c ON c.id = s.class_id"
-            " WHERE s.id = ?",
-            (session_id,),
-        )
+        return self._all(_SESSIONS.where(_s.id == session_id))
 
     def report_class(self, class_id: int) -> Row | None:
-        return self._one("SELECT id, name FROM classes WHERE id = ?", (class_id,))
+        return self._one(select(classes.c.id, classes.c.name).where(classes.c.id == class_id))
 
     def report_class_sessions(self, class_id: int, start: float, end: float) -> list[Row]:
         """The class's sessions started in [start, end), oldest first."""
         return self._all(
-            f"SELECT {_SESSION_COLS} FROM sessions s JOIN classes c ON c.id = s.class_id"
-            " WHERE s.class_id = ? AND s.started_at >= ? AND s.started_at < ?"
-            " ORDER BY s.started_at, s.id",
-            (class_id, max(start, -1e18), min(end, 1e18)),
+            _SESSIONS.where(
+                _s.class_id == class_id,
+                _s.started_at >= max(start, -1e18),
+                _s.started_at < min(end, 1e18),
+            ).order_by(_s.started_at, _s.id)
         )
 
     def report_set(self, set_id: int) -> Row | None:
-        return self._one("SELECT id, name FROM question_sets WHERE id = ?", (set_id,))
+        qs = question_sets.c
+        return self._one(select(qs.id, qs.name).where(qs.id == set_id))
 
     def report_set_sessions(self, set_id: int) -> list[Row]:
         """Every session run with question set ``set_id``, oldest first."""
-        return self._all(
-            f"SELECT {_SESSION_COLS} FROM sessions s JOIN classes c ON c.id = s.class_id"
-            " WHERE s.set_id = ? ORDER BY s.started_at, s.id",
-            (set_id,),
-        )
+        return self._all(_SESSIONS.where(_s.set_id == set_id).order_by(_s.started_at, _s.id))
 
     # -- what happened in them -------------------------------------------------------------
     # sessions are few (a year is ~200); an IN list keeps one statement per table
@@ -63,11 +72,21 @@ class ReportRecords(Database):
         """Asked questions of the sessions with their prompt, choices and skills (JSON)."""
         if not session_ids:
             return []
+        a, q = asked.c, questions.c
         return self._all(
-            "SELECT a.id, a.session_id, a.number, a.question_id, a.correct, a.opened_at,"
-            " q.prompt, q.choices, q.skills FROM asked a JOIN questions q ON q.id = a.question_id"
-            f" WHERE a.session_id IN ({_marks(len(session_ids))})",
-            list(session_ids),
+            select(
+                a.id,
+                a.session_id,
+                a.number,
+                a.question_id,
+                a.correct,
+                a.opened_at,
+                q.prompt,
+                q.choices,
+                q.skills,
+            )
+            .join(questions, q.id == a.question_id)
+            .where(a.session_id.in_(session_ids))
         )
 
     def report_responses(self, session_ids: Sequence[int]) -> list[Row]:
@@ -75,46 +94,61 @@ class ReportRecords(Database):
         updated_at, changes; in session, question and arrival order."""
         if not session_ids:
             return []
+        r, a = responses.c, asked.c
         return self._all(
-            "SELECT r.asked_id, r.student_id, r.answer, r.card, r.source, r.first_at,"
-            " r.updated_at, r.changes FROM responses r JOIN asked a ON a.id = r.asked_id"
-            f" WHERE a.session_id IN ({_marks(len(session_ids))})"
-            " ORDER BY a.session_id, a.number, r.first_at, r.student_id",
-            list(session_ids),
+            select(
+                r.asked_id,
+                r.student_id,
+                r.answer,
+                r.card,
+                r.source,
+                r.first_at,
+                r.updated_at,
+                r.changes,
+            )
+            .join(asked, a.id == r.asked_id)
+            .where(a.session_id.in_(session_ids))
+            .order_by(a.session_id, a.number, r.first_at, r.student_id)
         )
 
     def report_groups(self, class_ids: Sequence[int]) -> list[Row]:
-        return self._all(
-            "SELECT g.id, g.class_id, g.name, g.colour, g.goal, g.skill,"
-            " g.archived_at IS NOT NULL AS archived FROM groups g"
-            f" WHERE g.class_id IN ({_marks(len(class_ids))}) ORDER BY g.class_id, g.id",
-            list(class_ids),
+        g = groups.c
+        rows = self._all(
+            select(g.id, g.class_id, g.name, g.colour, g.goal, g.skill, g.archived_at)
+            .where(g.class_id.in_(class_ids))
+            .order_by(g.class_id, g.id)
         )
+        for row in rows:
+            row["archived"] = int(row.pop("archived_at") is not None)
+        return rows
 
     def report_stays(self, class_ids: Sequence[int]) -> list[Row]:
         """Group membership history: class_id, group_id, student_id, joined_at, left_at."""
+        m, g = group_members.c, groups.c
         return self._all(
-            "SELECT g.class_id, m.group_id, m.student_id, m.joined_at, m.left_at"
-            " FROM group_members m JOIN groups g ON g.id = m.group_id"
-            f" WHERE g.class_id IN ({_marks(len(class_ids))}) ORDER BY m.id",
-            list(class_ids),
+            select(g.class_id, m.group_id, m.student_id, m.joined_at, m.left_at)
+            .join(groups, g.id == m.group_id)
+            .where(g.class_id.in_(class_ids))
+            .order_by(m.id)
         )
 
     def report_students(self, class_ids: Sequence[int]) -> list[Row]:
         """Students (archived ones too) by card, then name."""
+        st = students.c
         return self._all(
-            "SELECT id, class_id, name, card, active FROM students"
-            f" WHERE class_id IN ({_marks(len(class_ids))}) ORDER BY card IS NULL, card, name, id",
-            list(class_ids),
+            select(st.id, st.class_id, st.name, st.card, st.active)
+            .where(st.class_id.in_(class_ids))
+            .order_by(st.card.is_(None), st.card, st.name, st.id)
         )
 
     def report_goals(self, group_ids: Sequence[int]) -> list[Row]:
         if not group_ids:
             return []
+        g = goals.c
         return self._all(
-            "SELECT id, group_id, text, skill, set_at, achieved_at FROM goals"
-            f" WHERE group_id IN ({_marks(len(group_ids))}) ORDER BY set_at, id",
-            list(group_ids),
+            select(g.id, g.group_id, g.text, g.skill, g.set_at, g.achieved_at)
+            .where(g.group_id.in_(group_ids))
+            .order_by(g.set_at, g.id)
         )
 
     def report_flags(
@@ -125,14 +159,25 @@ class ReportRecords(Database):
         between: tuple[float, float] | None = None,
     ) -> list[Row]:
         """Flags of the sessions, and with ``between`` also those raised in that time span."""
-        lo, hi = between or (0.0, 0.0)
-        sm = _marks(len(session_ids)) if session_ids else "NULL"
+        f = flags.c
+        which: ColumnElement[bool] = f.session_id.in_(session_ids)
+        if between is not None:
+            which = which | f.raised_at.between(*between)
         return self._all(
-            "SELECT id, session_id, group_id, student_id, rule, severity, message, raised_at,"
-            f" resolved_at, resolution FROM flags WHERE class_id IN ({_marks(len(class_ids))})"
-            f" AND (session_id IN ({sm}) OR (? AND raised_at BETWEEN ? AND ?))"
-            " ORDER BY raised_at, id",
-            [*class_ids, *session_ids, between is not None, lo, hi],
+            select(
+                f.id,
+                f.session_id,
+                f.group_id,
+                f.student_id,
+                f.rule,
+                f.severity,
+                f.message,
+                f.raised_at,
+                f.resolved_at,
+                f.resolution,
+            )
+            .where(f.class_id.in_(class_ids), which)
+            .order_by(f.raised_at, f.id)
         )
 
     def report_checkins(
@@ -143,14 +188,23 @@ class ReportRecords(Database):
         between: tuple[float, float] | None = None,
     ) -> list[Row]:
         """Check-ins of the sessions, and with ``between`` also those started in that span."""
-        lo, hi = between or (0.0, 0.0)
-        sm = _marks(len(session_ids)) if session_ids else "NULL"
+        c = checkins.c
+        which: ColumnElement[bool] = c.session_id.in_(session_ids)
+        if between is not None:
+            which = which | c.started_at.between(*between)
         return self._all(
-            "SELECT id, group_id, session_id, started_at, ended_at, note, goal, next_step"
-            f" FROM checkins WHERE class_id IN ({_marks(len(class_ids))})"
-            f" AND (session_id IN ({sm}) OR (? AND started_at BETWEEN ? AND ?))"
-            " ORDER BY started_at, id",
-            [*class_ids, *session_ids, between is not None, lo, hi],
+            select(
+                c.id,
+                c.group_id,
+                c.session_id,
+                c.started_at,
+                c.ended_at,
+                c.note,
+                c.goal,
+                c.next_step,
+            )
+            .where(c.class_id.in_(class_ids), which)
+            .order_by(c.started_at, c.id)
         )
 
     # -- grouping suggestions --------------------------------------------------------------
@@ -159,13 +213,23 @@ class ReportRecords(Database):
         """Every answer of the class to a question with a key (student_id, question_id,
         correct, answer, skills and choices as JSON), oldest first; with ``last_sessions``,
         only from the class's newest N sessions."""
-        return self._all(
-            "SELECT r.student_id, a.question_id, a.correct, r.answer, q.skills, q.choices"
-            " FROM responses r JOIN asked a ON a.id = r.asked_id"
-            " JOIN questions q ON q.id = a.question_id JOIN sessions s ON s.id = a.session_id"
-            " WHERE s.class_id = ? AND a.correct IS NOT NULL"
-            " AND (? IS NULL OR s.id IN (SELECT id FROM sessions WHERE class_id = ?"
-            "  ORDER BY started_at DESC, id DESC LIMIT ?))"
-            " ORDER BY s.started_at, a.number",
-            (class_id, last_sessions, class_id, last_sessions or 0),
+        r, a, q = responses.c, asked.c, questions.c
+        query = (
+            select(r.student_id, a.question_id, a.correct, r.answer, q.skills, q.choices)
+            .select_from(responses)
+            .join(asked, a.id == r.asked_id)
+            .join(questions, q.id == a.question_id)
+            .join(sessions, _s.id == a.session_id)
+            .where(_s.class_id == class_id, a.correct.is_not(None))
+            .order_by(_s.started_at, a.number)
         )
+        if last_sessions is not None:
+            newest = (
+                select(_s.id)
+                .where(_s.class_id == class_id)
+                .order_by(_s.started_at.desc(), _s.id.desc())
+                .limit(last_sessions)
+            )
+            # a LIMIT inside IN: PostgreSQL takes it as is, SQLite too; wrap once for both
+            query = query.where(_s.id.in_(select(newest.subquery().c.id)))
+        return self._all(query)

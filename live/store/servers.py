@@ -9,7 +9,11 @@ gone are pruned.
 
 from __future__ import annotations
 
+from sqlalchemy import delete, select
+from sqlalchemy.dialects import postgresql, sqlite
+
 from live.store.database import Database, Row
+from live.store.tables import servers
 
 __all__ = ["ServerRecords"]
 
@@ -22,24 +26,29 @@ class ServerRecords(Database):
     def server_seen(self, server_id: str, *, host: str, pid: int, now: float) -> None:
         """Record that ``server_id`` (process ``pid`` on ``host``) is alive at ``now``; its first
         call registers it."""
+        insert = postgresql.insert if self.dialect == "postgresql" else sqlite.insert
+        statement = insert(servers).values(
+            id=server_id, host=host, pid=pid, started_at=now, seen_at=now
+        )
         with self.transaction() as db:
             db.execute(
-                "INSERT INTO servers(id, host, pid, started_at, seen_at) VALUES (?, ?, ?, ?, ?)"
-                " ON CONFLICT(id) DO UPDATE SET seen_at = excluded.seen_at",
-                (server_id, host, pid, now, now),
+                statement.on_conflict_do_update(
+                    index_elements=[servers.c.id], set_={"seen_at": statement.excluded.seen_at}
+                )
             )
-            db.execute("DELETE FROM servers WHERE seen_at < ?", (now - FORGET_AFTER_S,))
+            db.execute(delete(servers).where(servers.c.seen_at < now - FORGET_AFTER_S))
 
     def other_servers(self, server_id: str, *, since: float) -> list[Row]:
         """The other servers heard from at or after ``since``: ``id``, ``host``, ``pid``,
         ``seen_at``."""
+        s = servers.c
         return self._all(
-            "SELECT id, host, pid, seen_at FROM servers WHERE id != ? AND seen_at >= ?"
-            " ORDER BY seen_at",
-            (server_id, since),
+            select(s.id, s.host, s.pid, s.seen_at)
+            .where(s.id != server_id, s.seen_at >= since)
+            .order_by(s.seen_at)
         )
 
     def server_stopped(self, server_id: str) -> None:
         """``server_id`` stops: it is not alive any more."""
         with self.transaction() as db:
-            db.execute("DELETE FROM servers WHERE id = ?", (server_id,))
+            db.execute(delete(servers).where(servers.c.id == server_id))

@@ -4,6 +4,7 @@ stop (and resumed), idle sessions, the servers' heartbeats, and the migration th
 from __future__ import annotations
 
 import contextlib
+import shutil
 import sqlite3
 from collections.abc import Callable
 from pathlib import Path
@@ -12,7 +13,9 @@ import pytest
 
 from live.errors import Conflict, NotFound
 from live.store import Store
-from live.store.schema import MIGRATIONS, SCHEMA_VERSION
+from live.store.migrations import head
+
+LEGACY_V1 = Path(__file__).parent / "fixtures" / "legacy-v1.sqlite3"  # made by cardcheck 0.1
 
 
 def _class_with_session(store: Store, name: str = "Period 3") -> tuple[int, int, int, int]:
@@ -32,22 +35,22 @@ def test_a_file_of_the_first_schema_upgrades_in_place_and_keeps_its_sessions(
     """A data folder made before sessions were explicit: its running session stays running
     (the server interrupts it on start), no class has a live session yet."""
     path = tmp_path / "old.sqlite3"
+    shutil.copy(LEGACY_V1, path)
     with contextlib.closing(sqlite3.connect(path)) as db:
-        db.executescript(MIGRATIONS[0])
-        db.execute("PRAGMA user_version = 1")
-        db.execute("INSERT INTO classes(id, name, created_at) VALUES (1, 'Period 3', 0)")
-        db.execute("INSERT INTO sessions(id, class_id, started_at) VALUES (7, 1, 5)")
+        assert db.execute("PRAGMA user_version").fetchone()[0] == 1
+        db.execute("INSERT INTO classes(id, name, created_at) VALUES (10, 'Period 3', 0)")
+        db.execute("INSERT INTO sessions(id, class_id, started_at) VALUES (7, 10, 5)")
         db.commit()
     store = Store(path)
     try:
-        assert store.schema_version == SCHEMA_VERSION >= 3
+        assert store.schema_version == head() >= 3
         session = store.get_session(7)
         assert (session["status"], session["live"], session["interrupted_at"]) == (
             "running",
             False,
             None,
         )
-        assert store.live_session(1) == {"class_id": 1, "class_name": "Period 3", "session": None}
+        assert store.live_session(10) == {"class_id": 10, "class_name": "Period 3", "session": None}
     finally:
         store.close()
 

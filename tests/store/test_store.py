@@ -9,7 +9,7 @@ import pytest
 
 from live.errors import BadRequest, Conflict, NotFound
 from live.store import Store
-from live.store.schema import SCHEMA_VERSION
+from live.store.migrations import head
 
 
 def test_migrates_an_empty_file_to_the_current_schema(tmp_path: Path) -> None:
@@ -18,7 +18,8 @@ def test_migrates_an_empty_file_to_the_current_schema(tmp_path: Path) -> None:
     Store(path).close()
     db = sqlite3.connect(path)
     tables = {r[0] for r in db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
-    assert db.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
+    assert db.execute("PRAGMA user_version").fetchone()[0] == head()
+    assert db.execute("SELECT version_num FROM alembic_version").fetchone()[0] == f"{head():04d}"
     assert db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
     db.close()
     assert {
@@ -40,14 +41,14 @@ def test_migrates_an_empty_file_to_the_current_schema(tmp_path: Path) -> None:
         "meta",
     } <= tables
     again = Store(path)
-    assert again.schema_version == SCHEMA_VERSION
+    assert again.schema_version == head()
     again.close()
 
 
 def test_refuses_a_file_from_a_newer_version(tmp_path: Path) -> None:
     path = tmp_path / "future.sqlite3"
     db = sqlite3.connect(path)
-    db.execute(f"PRAGMA user_version = {SCHEMA_VERSION + 1}")
+    db.execute(f"PRAGMA user_version = {head() + 1}")
     db.close()
     with pytest.raises(RuntimeError, match="newer"):
         Store(path)
@@ -213,11 +214,10 @@ def test_purging_a_student_removes_the_name_everywhere(tmp_path: Path) -> None:
     store.record(sid, student, "A", source="scan", now=3)
     store.delete_student(student)
     assert store.responses(store.asked_rows(sid)[0]["id"]) == []
-    with store.transaction() as db:
-        db.execute("PRAGMA secure_delete = ON")
-    store.query("SELECT 1")
-    store._db.execute("VACUUM")
-    store._db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    raw = store.engine.raw_connection()
+    raw.cursor().execute("VACUUM")
+    raw.cursor().execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    raw.close()
     store.close()
     raw = b"".join(p.read_bytes() for p in tmp_path.iterdir() if p.name.startswith("purge"))
     assert b"Lovelace" not in raw

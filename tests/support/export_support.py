@@ -4,7 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
+from sqlalchemy import insert
+
 from live.store import Store
+from live.store.tables import checkins, flags
 
 T0 = 1725271200.0  # 2024-09-02T10:00:00Z
 
@@ -84,32 +87,28 @@ def build(store: Store) -> dict[str, Any]:
     store.end_session(sid, now=now + 30)
     with store.transaction() as db:
         db.execute(
-            "INSERT INTO flags(session_id, class_id, group_id, rule, severity, message,"
-            " raised_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-            (
-                sid,
-                cid,
-                groups["Red"],
-                "misconception",
-                "high",
-                "=Red chose B on Q1: check in",
-                T0 + 100,
-                T0 + 100,
-            ),
+            insert(flags).values(
+                session_id=sid,
+                class_id=cid,
+                group_id=groups["Red"],
+                rule="misconception",
+                severity="high",
+                message="=Red chose B on Q1: check in",
+                raised_at=T0 + 100,
+                updated_at=T0 + 100,
+            )
         )
         db.execute(
-            "INSERT INTO checkins(class_id, group_id, session_id, started_at, ended_at, note,"
-            " goal, next_step) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-            (
-                cid,
-                groups["Red"],
-                sid,
-                T0 + 200,
-                T0 + 260,
-                "Used a number line",
-                "Compare fractions",
-                "Re-check Friday",
-            ),
+            insert(checkins).values(
+                class_id=cid,
+                group_id=groups["Red"],
+                session_id=sid,
+                started_at=T0 + 200,
+                ended_at=T0 + 260,
+                note="Used a number line",
+                goal="Compare fractions",
+                next_step="Re-check Friday",
+            )
         )
     # another class, whose data must never leak into 7B's exports
     other = store.create_class("8C", now=t)["id"]

@@ -10,6 +10,8 @@
      +-- MethodNotAllowed       405 method_not_allowed
      +-- Conflict               409 conflict (duplicate card, session ended, no open question)
      +-- PayloadTooLarge        413 too_large
+     +-- Unavailable            503 unavailable (the database busy or away: retry after
+                                    ``retry_after`` seconds, sent as ``Retry-After``)
 
 Every failure reaches a client as ``{"error": {"code": ..., "message": ...}}``.
 """
@@ -27,6 +29,7 @@ __all__ = [
     "NotFound",
     "PayloadTooLarge",
     "Unauthorized",
+    "Unavailable",
     "error_body",
 ]
 
@@ -80,6 +83,18 @@ class Conflict(CardcheckError):
 class PayloadTooLarge(CardcheckError):
     status = 413
     code = "too_large"
+
+
+class Unavailable(CardcheckError):
+    """The database did not answer within the bounded wait (busy, locked or away). Nothing was
+    changed: the same request may be sent again after ``retry_after`` seconds."""
+
+    status = 503
+    code = "unavailable"
+
+    def __init__(self, message: str, *, retry_after: int = 1) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
 
 
 def error_body(code: str, message: str) -> dict[str, Any]:

@@ -67,6 +67,8 @@ class Settings:
     allowed_origins: tuple[str, ...] = ()  # extra Origins allowed on WebSocket handshakes
     rules_tick_s: float = 15.0  # time-based rules re-evaluated this often; 0 turns it off
     session_idle_s: float = 3 * 3600.0  # a session idle this long ends by itself; 0: never
+    store_threads: int = 8  # worker threads for store calls (off the event loop); 0: on it
+    store_wait_s: float = 5.0  # longest wait for the database before a 503 with Retry-After
 
     @property
     def database(self) -> str:
@@ -109,9 +111,9 @@ class Settings:
 
 
 _BOOLS = {"https", "demo"}
-_INTS = {"port", "max_body_bytes", "max_frame_bytes", "max_frame_pixels"}
+_INTS = {"port", "max_body_bytes", "max_frame_bytes", "max_frame_pixels", "store_threads"}
 _PATHS = {"data_dir", "certfile", "keyfile"}
-_SECONDS = {"rules_tick_s", "session_idle_s"}
+_SECONDS = {"rules_tick_s", "session_idle_s", "store_wait_s"}
 
 
 def _parse(name: str, raw: str) -> Any:

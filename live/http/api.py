@@ -40,7 +40,15 @@ class Call:
 
     @property
     def store(self) -> Any:
+        """The store itself: for functions that ``db.run`` or ``sessions.commit`` runs off the
+        event loop, never to call from a handler."""
         return self.request.app.state.store
+
+    @property
+    def db(self) -> Any:
+        """The store's calls off the event loop: ``await call.db.get_class(1)``, or
+        ``await call.db.run(fn, call.store, ...)`` (``live.store.calls.StoreCalls``)."""
+        return self.request.app.state.calls
 
     @property
     def sessions(self) -> Any:
@@ -127,7 +135,7 @@ def _check_question(fields: dict[str, Any], existing: dict[str, Any] | None = No
 
 @endpoint("GET", "/health", "Liveness and the store's schema version", public=True)
 async def health(call: Call) -> Any:
-    return {"ok": True, "schema": call.store.schema_version}
+    return {"ok": True, "schema": await call.db.run(lambda: call.store.schema_version)}
 
 
 @endpoint("GET", "/me", "The role the token grants, and whether this is the demo", teacher=False)
@@ -140,30 +148,30 @@ async def me(call: Call) -> Any:
 
 @endpoint("GET", "/classes", "List classes", query={"archived": "1 to include archived"})
 async def list_classes(call: Call) -> Any:
-    return call.store.list_classes(include_archived=call.query("archived") == "1")
+    return await call.db.list_classes(include_archived=call.query("archived") == "1")
 
 
 @endpoint("POST", "/classes", "Create a class", body=CLASS, status=201)
 async def create_class(call: Call) -> Any:
-    row = call.store.create_class(call.body["name"], now=now())
+    row = await call.db.create_class(call.body["name"], now=now())
     if call.body.get("archived"):
-        row = call.store.update_class(row["id"], archived=True, now=now())
+        row = await call.db.update_class(row["id"], archived=True, now=now())
     return row
 
 
 @endpoint("GET", "/classes/{class_id}", "Get a class")
 async def get_class(call: Call) -> Any:
-    return call.store.get_class(call.params["class_id"])
+    return await call.db.get_class(call.params["class_id"])
 
 
 @endpoint("PATCH", "/classes/{class_id}", "Rename or archive a class", body=CLASS, partial=True)
 async def update_class(call: Call) -> Any:
-    return call.store.update_class(call.params["class_id"], now=now(), **call.body)
+    return await call.db.update_class(call.params["class_id"], now=now(), **call.body)
 
 
 @endpoint("DELETE", "/classes/{class_id}", "Purge a class and all its data", status=204)
 async def delete_class(call: Call) -> Any:
-    call.store.delete_class(call.params["class_id"])
+    await call.db.delete_class(call.params["class_id"])
 
 
 # -- students ----------------------------------------------------------------------------
@@ -176,24 +184,24 @@ async def delete_class(call: Call) -> Any:
     query={"archived": "1 to include archived"},
 )
 async def list_students(call: Call) -> Any:
-    return call.store.list_students(
+    return await call.db.list_students(
         call.params["class_id"], include_archived=call.query("archived") == "1"
     )
 
 
 @endpoint("POST", "/classes/{class_id}/students", "Add a student", body=STUDENT, status=201)
 async def add_student(call: Call) -> Any:
-    row = call.store.add_student(
+    row = await call.db.add_student(
         call.params["class_id"], call.body["name"], card=call.body.get("card"), now=now()
     )
     if call.body.get("active") is False:
-        row = call.store.update_student(row["id"], active=False, now=now())
+        row = await call.db.update_student(row["id"], active=False, now=now())
     return row
 
 
 @endpoint("GET", "/classes/{class_id}/students/{student_id}", "Get a student")
 async def get_student(call: Call) -> Any:
-    return call.store.get_student(call.params["student_id"], class_id=call.params["class_id"])
+    return await call.db.get_student(call.params["student_id"], class_id=call.params["class_id"])
 
 
 @endpoint(
@@ -206,7 +214,7 @@ async def get_student(call: Call) -> Any:
 async def update_student(call: Call) -> Any:
     if "card" in call.body and call.body["card"] is None:
         raise BadRequest("card may not be null; archive the student to free the card")
-    return call.store.update_student(
+    return await call.db.update_student(
         call.params["student_id"], class_id=call.params["class_id"], now=now(), **call.body
     )
 
@@ -218,7 +226,7 @@ async def update_student(call: Call) -> Any:
     status=204,
 )
 async def delete_student(call: Call) -> Any:
-    call.store.delete_student(call.params["student_id"], class_id=call.params["class_id"])
+    await call.db.delete_student(call.params["student_id"], class_id=call.params["class_id"])
 
 
 @endpoint(
@@ -230,7 +238,7 @@ async def delete_student(call: Call) -> Any:
 )
 async def import_roster_csv(call: Call) -> Any:
     class_id = call.params["class_id"]
-    taken = {s["card"] for s in call.store.list_students(class_id) if s["card"] is not None}
+    taken = {s["card"] for s in await call.db.list_students(class_id) if s["card"] is not None}
     try:  # CSV, or XLSX told apart by its zip signature or content type (live.reports.imports)
         sheet = read_roster(call.raw, call.request.headers.get("content-type", ""), taken=taken)
     except ValueError as exc:
@@ -238,7 +246,7 @@ async def import_roster_csv(call: Call) -> Any:
     rejected = [{"line": line, "reason": reason} for line, reason in sheet.rejected]
     if rejected and call.query("partial") != "1":
         return rows_rejected(rejected)
-    counts = import_roster(call.store, class_id, sheet.rows, now=now())
+    counts = await call.db.run(import_roster, call.store, class_id, sheet.rows, now=now())
     return {**counts, "rejected": rejected}
 
 
@@ -254,13 +262,13 @@ def rows_rejected(rejected: list[dict[str, Any]]) -> JSONResponse:
 
 @endpoint("GET", "/classes/{class_id}/groups", "List a class's groups and who is in them")
 async def list_groups(call: Call) -> Any:
-    return call.store.list_groups(call.params["class_id"])
+    return await call.db.list_groups(call.params["class_id"])
 
 
 @endpoint("POST", "/classes/{class_id}/groups", "Create a group", body=GROUP, status=201)
 async def create_group(call: Call) -> Any:
     b = call.body
-    return call.store.create_group(
+    return await call.db.create_group(
         call.params["class_id"],
         b["name"],
         students=b.get("students", []),
@@ -273,13 +281,13 @@ async def create_group(call: Call) -> Any:
 
 @endpoint("GET", "/classes/{class_id}/groups/history", "Who was in which group when")
 async def group_history(call: Call) -> Any:
-    return call.store.membership_history(call.params["class_id"])
+    return await call.db.membership_history(call.params["class_id"])
 
 
 @endpoint("GET", "/classes/{class_id}/groups/{group_id}", "Get a group with its goals")
 async def get_group(call: Call) -> Any:
-    row = call.store.get_group(call.params["group_id"], class_id=call.params["class_id"])
-    row["goals"] = call.store.goals(row["id"])
+    row = await call.db.get_group(call.params["group_id"], class_id=call.params["class_id"])
+    row["goals"] = await call.db.goals(row["id"])
     return row
 
 
@@ -291,7 +299,7 @@ async def get_group(call: Call) -> Any:
     partial=True,
 )
 async def update_group(call: Call) -> Any:
-    return call.store.update_group(
+    return await call.db.update_group(
         call.params["group_id"], class_id=call.params["class_id"], now=now(), **call.body
     )
 
@@ -300,7 +308,9 @@ async def update_group(call: Call) -> Any:
     "DELETE", "/classes/{class_id}/groups/{group_id}", "End a group (its history stays)", status=204
 )
 async def delete_group(call: Call) -> Any:
-    call.store.archive_group(call.params["group_id"], class_id=call.params["class_id"], now=now())
+    await call.db.archive_group(
+        call.params["group_id"], class_id=call.params["class_id"], now=now()
+    )
 
 
 # -- questions and sets ------------------------------------------------------------------
@@ -308,7 +318,7 @@ async def delete_group(call: Call) -> Any:
 
 @endpoint("GET", "/questions", "The question library", query={"skill": "only with this tag"})
 async def list_questions(call: Call) -> Any:
-    return call.store.list_questions(skill=call.query("skill"))
+    return await call.db.list_questions(skill=call.query("skill"))
 
 
 @endpoint(
@@ -321,7 +331,7 @@ async def list_questions(call: Call) -> Any:
 async def create_question(call: Call) -> Any:
     b = call.body
     _check_question(b)
-    row = call.store.create_question(
+    row = await call.db.create_question(
         b["prompt"], b["choices"], correct=b["correct"], skills=b.get("skills", []), now=now()
     )
     return row
@@ -329,14 +339,14 @@ async def create_question(call: Call) -> Any:
 
 @endpoint("GET", "/questions/{question_id}", "Get a question")
 async def get_question(call: Call) -> Any:
-    return call.store.get_question(call.params["question_id"])
+    return await call.db.get_question(call.params["question_id"])
 
 
 @endpoint("PATCH", "/questions/{question_id}", "Edit a question", body=QUESTION, partial=True)
 async def update_question(call: Call) -> Any:
-    existing = call.store.get_question(call.params["question_id"])
+    existing = await call.db.get_question(call.params["question_id"])
     _check_question(call.body, existing)
-    return call.store.update_question(call.params["question_id"], now=now(), **call.body)
+    return await call.db.update_question(call.params["question_id"], now=now(), **call.body)
 
 
 @endpoint(
@@ -346,7 +356,7 @@ async def update_question(call: Call) -> Any:
     status=204,
 )
 async def delete_question(call: Call) -> Any:
-    call.store.delete_question(call.params["question_id"], now=now())
+    await call.db.delete_question(call.params["question_id"], now=now())
 
 
 _IMAGE_TYPES = {
@@ -364,7 +374,7 @@ MAX_IMAGE_BYTES = 900_000
     raw_body="image/png",
 )
 async def put_question_image(call: Call) -> Any:
-    call.store.get_question(call.params["question_id"])
+    await call.db.get_question(call.params["question_id"])
     kind = next((t for magic, t in _IMAGE_TYPES.items() if call.raw.startswith(magic)), None)
     if kind == "image/webp" and call.raw[8:12] != b"WEBP":
         kind = None
@@ -372,14 +382,16 @@ async def put_question_image(call: Call) -> Any:
         raise BadRequest("the image must be PNG, JPEG or WebP")
     if len(call.raw) > MAX_IMAGE_BYTES:
         raise PayloadTooLarge(f"the image is over {MAX_IMAGE_BYTES} bytes")
-    return call.store.update_question(call.params["question_id"], now=now(), image=(call.raw, kind))
+    return await call.db.update_question(
+        call.params["question_id"], now=now(), image=(call.raw, kind)
+    )
 
 
 @endpoint(
     "GET", "/questions/{question_id}/image", "A question's image", teacher=False, produces="image/*"
 )
 async def get_question_image(call: Call) -> Any:
-    image = call.store.question_image(call.params["question_id"])
+    image = await call.db.question_image(call.params["question_id"])
     if image is None:
         raise NotFound(f"question {call.params['question_id']} has no image")
     return Response(
@@ -389,34 +401,34 @@ async def get_question_image(call: Call) -> Any:
 
 @endpoint("DELETE", "/questions/{question_id}/image", "Remove a question's image", status=204)
 async def delete_question_image(call: Call) -> Any:
-    call.store.update_question(call.params["question_id"], now=now(), image=None)
+    await call.db.update_question(call.params["question_id"], now=now(), image=None)
 
 
 @endpoint("GET", "/sets", "List question sets")
 async def list_sets(call: Call) -> Any:
-    return call.store.list_sets()
+    return await call.db.list_sets()
 
 
 @endpoint("POST", "/sets", "Create a question set", body=QUESTION_SET, status=201)
 async def create_set(call: Call) -> Any:
-    return call.store.create_set(call.body["name"], call.body["questions"], now=now())
+    return await call.db.create_set(call.body["name"], call.body["questions"], now=now())
 
 
 @endpoint("GET", "/sets/{set_id}", "Get a question set")
 async def get_set(call: Call) -> Any:
-    return call.store.get_set(call.params["set_id"])
+    return await call.db.get_set(call.params["set_id"])
 
 
 @endpoint(
     "PATCH", "/sets/{set_id}", "Rename or reorder a question set", body=QUESTION_SET, partial=True
 )
 async def update_set(call: Call) -> Any:
-    return call.store.update_set(call.params["set_id"], **call.body)
+    return await call.db.update_set(call.params["set_id"], **call.body)
 
 
 @endpoint("DELETE", "/sets/{set_id}", "Delete a question set (its questions stay)", status=204)
 async def delete_set(call: Call) -> Any:
-    call.store.delete_set(call.params["set_id"])
+    await call.db.delete_set(call.params["set_id"])
 
 
 # -- sessions ----------------------------------------------------------------------------
@@ -444,7 +456,7 @@ async def list_sessions(call: Call) -> Any:
         if not raw.isdigit():
             raise BadRequest("class_id must be a whole number")
         class_id = int(raw)
-    return call.store.list_sessions(class_id=class_id)
+    return await call.db.list_sessions(class_id=class_id)
 
 
 @endpoint(
@@ -453,7 +465,7 @@ async def list_sessions(call: Call) -> Any:
     "Every session not ended (running or interrupted), oldest first, with its current question",
 )
 async def running_sessions(call: Call) -> Any:
-    return call.store.running_sessions()
+    return await call.db.running_sessions()
 
 
 @endpoint(
@@ -465,7 +477,7 @@ async def running_sessions(call: Call) -> Any:
 )
 async def create_session(call: Call) -> Any:
     row = await call.sessions.start(call.body["class_id"], set_id=call.body.get("set_id"))
-    return _with_urls(call, call.sessions.state(row["id"]), row["id"])
+    return _with_urls(call, await call.sessions.state(row["id"]), row["id"])
 
 
 @endpoint(
@@ -476,7 +488,7 @@ async def create_session(call: Call) -> Any:
 )
 async def get_session(call: Call) -> Any:
     sid = call.params["session_id"]
-    return _with_urls(call, call.sessions.state(sid, call.role), sid)
+    return _with_urls(call, await call.sessions.state(sid, call.role), sid)
 
 
 @endpoint(
@@ -485,7 +497,7 @@ async def get_session(call: Call) -> Any:
 async def update_session(call: Call) -> Any:
     sid = call.params["session_id"]
     await call.sessions.show_names(sid, call.body["show_names"])
-    return call.sessions.state(sid)
+    return await call.sessions.state(sid)
 
 
 def _command(name: str, summary: str, body: Body | None = None) -> None:
@@ -493,7 +505,7 @@ def _command(name: str, summary: str, body: Body | None = None) -> None:
         sid = call.params["session_id"]
         method = getattr(call.sessions, name)
         events = await (method(sid, call.body["question_id"]) if body else method(sid))
-        state = call.sessions.state(sid)
+        state = await call.sessions.state(sid)
         state["events"] = [e.to_dict() for e in events]
         return state
 
@@ -531,8 +543,8 @@ async def session_events(call: Call) -> Any:
     raw = call.query("since", "0") or "0"
     if not raw.isdigit():
         raise BadRequest("since must be a whole number")
-    call.store.get_session(call.params["session_id"])
-    return [e.to_dict() for e in call.store.events_since(call.params["session_id"], int(raw))]
+    await call.db.get_session(call.params["session_id"])
+    return [e.to_dict() for e in await call.db.events_since(call.params["session_id"], int(raw))]
 
 
 # -- flags, check-ins and grouping suggestions: see live.http.rules_api (registered on import) ----

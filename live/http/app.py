@@ -23,7 +23,7 @@ from starlette.routing import BaseRoute, Mount, Route, WebSocketRoute
 from starlette.staticfiles import StaticFiles
 
 from live import __version__
-from live.errors import CardcheckError, error_body
+from live.errors import CardcheckError, Unavailable, error_body
 from live.http.api import routes as api_routes
 from live.http.auth import Tokens
 from live.http.headers import SecurityHeaders
@@ -40,6 +40,7 @@ from live.rules.flags import RuleEngine
 from live.rules.ticker import Ticker
 from live.settings import Settings
 from live.store import Store
+from live.store.calls import StoreCalls
 from scanner import Deck, Detector
 
 __all__ = ["WEB_DIR", "Urls", "create_app", "open_store", "tokens_for"]
@@ -73,7 +74,7 @@ class Urls:
 
 
 def open_store(settings: Settings) -> Store:
-    return Store(settings.database)
+    return Store(settings.database, busy_timeout=settings.store_wait_s)
 
 
 def tokens_for(settings: Settings, store: Store) -> Tokens:
@@ -83,16 +84,19 @@ def tokens_for(settings: Settings, store: Store) -> Tokens:
     return Tokens(teacher=teacher, projector=store.token("projector"))
 
 
-def _make_bus(settings: Settings, store: Store) -> Bus:
+def _make_bus(settings: Settings, calls: StoreCalls) -> Bus:
     if settings.redis:
         from live.realtime.redisbus import RedisBus
 
         # the store fills gaps (an event published while Redis was away) by seq
-        return RedisBus(settings.redis, prefix=settings.redis_prefix, backfill=store.events_since)
+        return RedisBus(settings.redis, prefix=settings.redis_prefix, backfill=calls.events_since)
     return LocalBus()
 
 
 async def _error(request: Request, exc: Exception) -> Response:
+    if isinstance(exc, Unavailable):
+        headers = {"Retry-After": str(exc.retry_after)}
+        return JSONResponse(exc.body(), status_code=exc.status, headers=headers)
     if isinstance(exc, CardcheckError):
         return JSONResponse(exc.body(), status_code=exc.status)
     if isinstance(exc, HTTPException):
@@ -111,16 +115,20 @@ def create_app(settings: Settings | None = None, *, store: Store | None = None) 
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         own = store is None
         st = open_store(settings) if store is None else store
-        tokens = tokens_for(settings, st)
-        bus = _make_bus(settings, st)
+        # every store call of the service runs off the event loop; a call left on it is a bug
+        calls = StoreCalls(st, threads=settings.store_threads, wait_s=settings.store_wait_s)
+        st.loop_guard = own and settings.store_threads > 0
+        tokens = await calls.run(tokens_for, settings, st)
+        bus = _make_bus(settings, calls)
         await bus.start()
         app.state.settings = settings
         app.state.store = st
+        app.state.calls = calls
         app.state.tokens = tokens
         app.state.urls = Urls(settings.base_url, tokens)
         app.state.bus = bus
-        app.state.sessions = Sessions(st, bus)
-        app.state.engine = RuleEngine(st)  # flags after every committed command
+        app.state.sessions = Sessions(st, bus, calls=calls)
+        app.state.engine = RuleEngine(st, calls=calls)  # flags after every committed command
         app.state.sessions.after.append(app.state.engine.after)
         # and every few seconds, so time-based rules fire in a quiet spell too
         app.state.ticker = Ticker(
@@ -136,6 +144,7 @@ def create_app(settings: Settings | None = None, *, store: Store | None = None) 
                 yield
         finally:
             await bus.stop()
+            calls.close()
             if own:
                 st.close()
 

@@ -26,13 +26,13 @@ LIVE = Body(
 )
 
 
-def _session_param(call: Call) -> int:
+async def _session_param(call: Call) -> int:
     raw = call.query("session")
     if raw is None or raw == "":
         raise BadRequest("?session=<id> is required: a scanner link names its session")
     if not (raw.isascii() and raw.isdigit()) or len(raw) > 15:
         raise BadRequest("session must be a whole number")
-    call.store.get_session(int(raw))  # NotFound for an unknown session
+    await call.db.get_session(int(raw))  # NotFound for an unknown session
     return int(raw)
 
 
@@ -44,7 +44,7 @@ def _session_param(call: Call) -> int:
 )
 async def pair(call: Call) -> Any:
     settings = call.request.app.state.settings
-    url = scanner_url(settings, call.request.app.state.tokens.teacher, _session_param(call))
+    url = scanner_url(settings, call.request.app.state.tokens.teacher, await _session_param(call))
     secure = url.startswith("https:")
     local = "://127." in url or "://localhost" in url or "://[::1]" in url
     return {"url": url, "secure": secure, "reachable_from_phone": not local}
@@ -59,7 +59,7 @@ async def pair(call: Call) -> Any:
 )
 async def pair_svg(call: Call) -> Any:
     settings = call.request.app.state.settings
-    url = scanner_url(settings, call.request.app.state.tokens.teacher, _session_param(call))
+    url = scanner_url(settings, call.request.app.state.tokens.teacher, await _session_param(call))
     return Response(qr_svg(url), media_type="image/svg+xml", headers={"Cache-Control": "no-store"})
 
 
@@ -70,7 +70,7 @@ async def pair_svg(call: Call) -> Any:
     teacher=False,
 )
 async def class_live(call: Call) -> Any:
-    return _live(call, call.store.live_session(call.params["class_id"]))
+    return await _live(call, await call.db.live_session(call.params["class_id"]))
 
 
 @endpoint(
@@ -80,13 +80,14 @@ async def class_live(call: Call) -> Any:
     body=LIVE,
 )
 async def set_class_live(call: Call) -> Any:
-    row = call.store.set_live_session(call.params["class_id"], call.body["session_id"])
-    return _live(call, row)
+    row = await call.db.set_live_session(call.params["class_id"], call.body["session_id"])
+    return await _live(call, row)
 
 
-def _live(call: Call, row: dict[str, Any]) -> dict[str, Any]:
+async def _live(call: Call, row: dict[str, Any]) -> dict[str, Any]:
     urls = call.request.app.state.urls
-    status = None if row["session"] is None else call.store.get_session(row["session"])["status"]
+    session = None if row["session"] is None else await call.db.get_session(row["session"])
+    status = None if session is None else session["status"]
     return {**row, "status": status, "projector_url": urls.class_projector(row["class_id"])}
 
 
@@ -120,11 +121,11 @@ def _render_pdf(
 )
 async def cards_pdf(call: Call) -> Any:
     class_id = call.params["class_id"]
-    cls = call.store.get_class(class_id)
+    cls = await call.db.get_class(class_id)
     per_page = int(_choice(call, "per_page", ("1", "2", "4"), "2"))
     paper = _choice(call, "paper", ("letter", "a4"), "letter")
     with_names = _choice(call, "names", ("0", "1"), "0") == "1"
-    students = [s for s in call.store.list_students(class_id) if s["card"] is not None]
+    students = [s for s in await call.db.list_students(class_id) if s["card"] is not None]
     if not students:
         raise BadRequest("this class has no students with cards yet")
     numbers = sorted(s["card"] for s in students)

@@ -17,7 +17,6 @@ from datetime import UTC, date, datetime, tzinfo
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from starlette.concurrency import run_in_threadpool
 from starlette.responses import Response
 
 from live.errors import BadRequest
@@ -86,7 +85,7 @@ async def _export(call: Call, read: Callable[[tzinfo], ReportData]) -> Response:
     def work() -> Response:
         return download(read(tz), fmt, tz)
 
-    response: Response = await run_in_threadpool(work)
+    response: Response = await call.db.run(work)
     return response
 
 
@@ -148,7 +147,7 @@ async def session_report(call: Call) -> Any:
         data = read_session(call.store, sid)
         return render_report(data, tz=tz), file_name(data, "csv", tz=tz)[:-4] + "-report.html"
 
-    html, name = await run_in_threadpool(work)
+    html, name = await call.db.run(work)
     return Response(
         html,
         media_type="text/html; charset=utf-8",
@@ -187,5 +186,5 @@ async def import_set(call: Call) -> Any:
         return rows_rejected(rejected)
     if not sheet.rows:
         raise BadRequest("the file has no questions", code="rows_rejected")
-    set_id = call.store.import_question_set(name, sheet.rows, now=time.time())
-    return {"set": call.store.get_set(set_id), "created": len(sheet.rows), "rejected": rejected}
+    set_id = await call.db.import_question_set(name, sheet.rows, now=time.time())
+    return {"set": await call.db.get_set(set_id), "created": len(sheet.rows), "rejected": rejected}

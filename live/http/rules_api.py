@@ -97,16 +97,16 @@ def _ids(raw: str | None, name: str) -> int | None:
     query={"open": "1 for the open flags only"},
 )
 async def session_flags(call: Call) -> Any:
-    call.store.get_session(call.params["session_id"])
-    return call.store.flags(
+    await call.db.get_session(call.params["session_id"])
+    return await call.db.flags(
         session_id=call.params["session_id"], open_only=call.query("open") == "1"
     )
 
 
 @endpoint("GET", "/classes/{class_id}/flags", "Every flag raised in the class's sessions")
 async def class_flags(call: Call) -> Any:
-    call.store.get_class(call.params["class_id"])
-    return call.store.flags(class_id=call.params["class_id"])
+    await call.db.get_class(call.params["class_id"])
+    return await call.db.flags(class_id=call.params["class_id"])
 
 
 @endpoint(
@@ -117,7 +117,7 @@ async def class_flags(call: Call) -> Any:
 async def dismiss_flag(call: Call) -> Any:
     sid, fid = call.params["session_id"], call.params["flag_id"]
     events = await call.sessions.commit(lambda t: _engine(call).dismiss(sid, fid, t))
-    flag = next(f for f in call.store.flags(session_id=sid) if f["id"] == fid)
+    flag = next(f for f in await call.db.flags(session_id=sid) if f["id"] == fid)
     return {"flag": flag, "events": [e.to_dict() for e in events]}
 
 
@@ -136,7 +136,10 @@ async def create_checkin(call: Call) -> Any:
     group = call.body["group_id"]
     events = await call.sessions.commit(lambda t: start_checkin(call.store, sid, group, now=t))
     checkin = events[0].payload.checkin
-    return {**get_checkin(call.store, checkin), "events": [e.to_dict() for e in events]}
+    return {
+        **await call.db.run(get_checkin, call.store, checkin),
+        "events": [e.to_dict() for e in events],
+    }
 
 
 @endpoint(
@@ -159,14 +162,19 @@ async def finish_checkin(call: Call) -> Any:
             now=t,
         )
     )
-    return {**get_checkin(call.store, cid), "events": [e.to_dict() for e in events]}
+    return {
+        **await call.db.run(get_checkin, call.store, cid),
+        "events": [e.to_dict() for e in events],
+    }
 
 
 @endpoint("GET", "/sessions/{session_id}/checkins", "The session's check-ins")
 async def session_checkins(call: Call) -> Any:
     sid = call.params["session_id"]
-    session = call.store.get_session(sid)
-    return [c for c in call.store.checkins(class_id=session["class_id"]) if c["session_id"] == sid]
+    session = await call.db.get_session(sid)
+    return [
+        c for c in await call.db.checkins(class_id=session["class_id"]) if c["session_id"] == sid
+    ]
 
 
 @endpoint(
@@ -177,11 +185,11 @@ async def session_checkins(call: Call) -> Any:
 )
 async def class_checkins(call: Call) -> Any:
     class_id = call.params["class_id"]
-    call.store.get_class(class_id)
+    await call.db.get_class(class_id)
     group = _ids(call.query("group_id"), "group_id")
     if group is not None:
-        call.store.get_group(group, class_id=class_id)
-    rows = call.store.checkins(class_id=class_id, group_id=group)
+        await call.db.get_group(group, class_id=class_id)
+    rows = await call.db.checkins(class_id=class_id, group_id=group)
     minutes: dict[int, float] = {}
     for r in rows:
         if r["ended_at"] is not None:
@@ -204,7 +212,7 @@ def _rules_view(override: str | None) -> dict[str, Any]:
 
 @endpoint("GET", "/classes/{class_id}/rules", "The class's rules: the defaults and its override")
 async def class_rules(call: Call) -> Any:
-    override = call.store.get_class(call.params["class_id"])["rules"]
+    override = (await call.db.get_class(call.params["class_id"]))["rules"]
     try:
         return _rules_view(override)
     except RulesError as exc:
@@ -223,15 +231,15 @@ async def set_class_rules(call: Call) -> Any:
         view = _rules_view(text or None)
     except RulesError as exc:
         raise BadRequest(str(exc), code="invalid_rules") from None
-    call.store.update_class(call.params["class_id"], rules=text, now=now())
+    await call.db.update_class(call.params["class_id"], rules=text, now=now())
     return view
 
 
 # -- grouping suggestions ----------------------------------------------------------------
 
 
-def _answers(call: Call, class_id: int, sessions: int | None) -> list[Answer]:
-    rows = call.store.graded_answers(class_id, last_sessions=sessions)
+async def _answers(call: Call, class_id: int, sessions: int | None) -> list[Answer]:
+    rows = await call.db.graded_answers(class_id, last_sessions=sessions)
     out = []
     for r in rows:
         choices = json.loads(r["choices"])
@@ -261,7 +269,7 @@ def _answers(call: Call, class_id: int, sessions: int | None) -> list[Answer]:
 )
 async def grouping(call: Call) -> Any:
     class_id = call.params["class_id"]
-    students = call.store.list_students(class_id)
+    students = await call.db.list_students(class_id)
     skills = [s.strip() for s in (call.query("skills") or "").split(",") if s.strip()]
     if not skills:
         raise BadRequest("skills is required: ?skills=tag1,tag2")
@@ -269,9 +277,9 @@ async def grouping(call: Call) -> Any:
     if not 2 <= size <= 12:
         raise BadRequest("size must be between 2 and 12")
     sessions = _ids(call.query("sessions"), "sessions")
-    answers = _answers(call, class_id, sessions)
+    answers = await _answers(call, class_id, sessions)
     result = suggest(students, answers, skills, size=size)
-    result["current"] = call.store.list_groups(class_id)
+    result["current"] = await call.db.list_groups(class_id)
     return result
 
 
@@ -284,9 +292,9 @@ async def grouping(call: Call) -> Any:
 async def accept_grouping(call: Call) -> Any:
     class_id = call.params["class_id"]
     groups = call.body["groups"]
-    existing = {g["id"]: g for g in call.store.list_groups(class_id)}
+    existing = {g["id"]: g for g in await call.db.list_groups(class_id)}
     by_name = {g["name"]: g["id"] for g in existing.values()}
-    active = {s["id"] for s in call.store.list_students(class_id)}
+    active = {s["id"] for s in await call.db.list_students(class_id)}
     seen: set[int] = set()
     names: set[str] = set()
     for g in groups:
@@ -307,7 +315,7 @@ async def accept_grouping(call: Call) -> Any:
         target = g.get("id") or by_name.get(g["name"])
         fields = {k: g[k] for k in ("skill", "goal") if k in g}
         if target is None:
-            row = call.store.create_group(
+            row = await call.db.create_group(
                 class_id,
                 g["name"],
                 students=g["students"],
@@ -316,12 +324,12 @@ async def accept_grouping(call: Call) -> Any:
                 now=t,
             )
         else:
-            row = call.store.update_group(
+            row = await call.db.update_group(
                 target, class_id=class_id, name=g["name"], students=g["students"], now=t, **fields
             )
         kept.append(row["id"])
     if call.body.get("archive_others"):
         for gid in existing:
             if gid not in kept:
-                call.store.archive_group(gid, class_id=class_id, now=t)
-    return call.store.list_groups(class_id)
+                await call.db.archive_group(gid, class_id=class_id, now=t)
+    return await call.db.list_groups(class_id)

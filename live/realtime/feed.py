@@ -25,18 +25,21 @@ from typing import Any
 
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
+from live.errors import Unavailable
 from live.events import Event
 from live.realtime.bus import Overflow, Subscription
 from live.realtime.sockets import (
     CLOSE_BAD_REQUEST,
     CLOSE_FELL_BEHIND,
     CLOSE_TOO_BIG,
+    CLOSE_TRY_AGAIN,
     open_socket,
     refuse,
 )
 from live.realtime.views import PROJECTOR_REFRESH, for_role
 from live.session import Role, first_name, snapshot
 from live.store import Store
+from live.store.calls import StoreCalls
 
 __all__ = ["MAX_CLIENT_MESSAGE", "QUEUE_SIZE", "REPLAY_WINDOW", "live_socket"]
 
@@ -57,7 +60,7 @@ async def live_socket(ws: WebSocket) -> None:
         return
     state = ws.app.state
     sub = state.bus.subscribe(opened.session_id, maxsize=QUEUE_SIZE)
-    feed = Feed(ws, state.store, opened.session_id, opened.role)
+    feed = Feed(ws, state.calls, opened.session_id, opened.role)
     sender = asyncio.create_task(feed.run(sub, None if raw_since is None else int(raw_since)))
     sub.on_overflow = sender.cancel  # a client stuck in send is cut loose at once
     try:
@@ -99,9 +102,10 @@ async def _close(ws: WebSocket, code: int, reason: str) -> None:
 class Feed:
     """One connection's view of a session: what was sent last, and in which role."""
 
-    def __init__(self, ws: WebSocket, store: Store, session_id: int, role: Role) -> None:
+    def __init__(self, ws: WebSocket, calls: StoreCalls, session_id: int, role: Role) -> None:
         self.ws = ws
-        self.store = store
+        self.calls = calls  # the store, off the event loop
+        self.store = calls.store
         self.session_id = session_id
         self.role = role
         self.last = 0  # the seq of the last event the client has (sent, or in a snapshot)
@@ -117,17 +121,19 @@ class Feed:
             return
         except WebSocketDisconnect:
             return
+        except Unavailable as exc:  # the store could not be read: the client reconnects
+            await _close(self.ws, CLOSE_TRY_AGAIN, exc.message[:120])
 
     async def start(self, since: int | None) -> None:
         """A snapshot, or exactly the events after ``since`` when few enough were missed."""
-        current = int(self.store.get_session(self.session_id)["seq"])
+        current = int((await self.calls.get_session(self.session_id))["seq"])
         if since is None or since > current or current - since > REPLAY_WINDOW:
             await self.send_snapshot()
             return
         self.last = since
         if self.role == "projector":
-            self.names = self._names()
-        for event in self.store.events_since(self.session_id, since, limit=REPLAY_WINDOW):
+            self.names = await self._names()
+        for event in await self.calls.events_since(self.session_id, since, limit=REPLAY_WINDOW):
             await self.send(event)
 
     async def deliver(self, event: Event) -> None:
@@ -135,7 +141,7 @@ class Feed:
         if event.seq <= self.last:
             return
         if event.seq > self.last + 1:
-            for missed in self.store.events_since(
+            for missed in await self.calls.events_since(
                 self.session_id, self.last, limit=event.seq - self.last - 1
             ):
                 await self.send(missed)
@@ -151,20 +157,19 @@ class Feed:
             await self.send_snapshot()
 
     async def send_snapshot(self) -> None:
-        data = snapshot(self.store.session_data(self.session_id), self.role)
+        data = snapshot(await self.calls.session_data(self.session_id), self.role)
         if self.role == "projector":
-            self.names = self._names()
+            self.names = await self._names()
         self.last = max(self.last, int(data["seq"]))
         message = {"type": "snapshot", "seq": data["seq"], "session": self.session_id, "data": data}
         await self.ws.send_text(json.dumps(message, separators=(",", ":")))
 
-    def _names(self) -> dict[int, str] | None:
-        session = self.store.get_session(self.session_id)
+    async def _names(self) -> dict[int, str] | None:
+        session = await self.calls.get_session(self.session_id)
         if not session["show_names"]:
             return None
-        return {
-            s["id"]: first_name(s["name"]) for s in self.store.list_students(session["class_id"])
-        }
+        students = await self.calls.list_students(session["class_id"])
+        return {s["id"]: first_name(s["name"]) for s in students}
 
 
 # One event goes to every dashboard of a session in the same few forms: encode each form once

@@ -79,6 +79,7 @@ class Lifecycle:
     ) -> None:
         self.sessions = sessions
         self.store = sessions.store
+        self.calls = sessions.calls  # every store call below runs off the event loop
         self.idle_after = idle_after
         self.clock = clock
         self.server_id = server_id or secrets.token_hex(8)
@@ -96,14 +97,14 @@ class Lifecycle:
     async def start(self) -> list[Event]:
         """Register this server; alone on the store, interrupt what is still running."""
         now = self.clock()
-        self._seen(now)
-        others = self.store.other_servers(self.server_id, since=now - ALIVE_S)
+        await self._seen(now)
+        others = await self.calls.other_servers(self.server_id, since=now - ALIVE_S)
         if any(o["host"] != self.host or process_alive(o["pid"]) for o in others):
             return []
         events = await self.sessions.interrupt_running()
         for event in events:
             if event.type == "session.interrupted":
-                session = self.store.get_session(event.session)
+                session = await self.calls.get_session(event.session)
                 log.info(
                     "session %d (%s) was still running when the server stopped: interrupted;"
                     " resume it or end it on the console",
@@ -116,20 +117,20 @@ class Lifecycle:
         """One round: the heartbeat, then the sessions idle for too long ended. Never raises."""
         now = self.clock()
         try:
-            self._seen(now)
+            await self._seen(now)
         except Exception:
             log.exception("could not record this server's heartbeat")
         if self.idle_after <= 0:
             return []
         try:
-            idle = self.store.idle_sessions(before=now - self.idle_after)
+            idle = await self.calls.idle_sessions(before=now - self.idle_after)
         except Exception:
             log.exception("could not list the idle sessions")
             return []
         out: list[Event] = []
         for session_id in idle:
             try:
-                session = self.store.get_session(session_id)
+                session = await self.calls.get_session(session_id)
                 out += await self.sessions.end(session_id, reason="idle")
             except CardcheckError:
                 continue  # ended meanwhile, by the teacher or another server
@@ -146,8 +147,8 @@ class Lifecycle:
             )
         return out
 
-    def _seen(self, now: float) -> None:
-        self.store.server_seen(self.server_id, host=self.host, pid=self.pid, now=now)
+    async def _seen(self, now: float) -> None:
+        await self.calls.server_seen(self.server_id, host=self.host, pid=self.pid, now=now)
 
     async def run(self) -> None:
         """A round every ``period`` seconds until cancelled."""
@@ -167,6 +168,6 @@ class Lifecycle:
             self.task.cancel()
             await asyncio.wait([self.task])
             try:
-                self.store.server_stopped(self.server_id)
+                await self.calls.server_stopped(self.server_id)
             except Exception:
                 log.exception("could not record that this server stopped")

@@ -34,7 +34,7 @@ async def process_frame(scan: Scan, data: bytes, now: float) -> list[dict[str, A
     """
     hints = scan.tracker.hints(now)  # where cards were just seen: the detector looks closer
     detections = await asyncio.to_thread(scan.detect, data, hints)  # detect, off the loop
-    context = scan.context()  # the session now: open question (a new one resets the tracker)
+    context = await scan.context()  # the session now: open question (a new one resets the tracker)
     update = scan.tracker.update(detections, now)  # track: confirmed reads and changes
     for confirmation in update.confirmations:
         # record -> store -> publish -> rules: Sessions.record commits the response and its
@@ -74,12 +74,14 @@ class Scan:
             data, max_bytes=self.max_bytes, max_pixels=self.max_pixels, hints=hints
         )
 
-    def context(self) -> Context:
+    async def context(self) -> Context:
         """Read the session; a question opened (asked, or re-opened) since the last frame
         resets the tracker, so an answer held up to the previous question is not carried over.
         """
         try:
-            row, students = self.sessions.store.scan_context(self.session_id)
+            row, students = await self.sessions.calls.run(
+                self.sessions.store.scan_context, self.session_id
+            )
         except NotFound:
             row, students = None, []
         if row is None or row["ended_at"] is not None:

@@ -27,7 +27,7 @@ import asyncio
 import contextlib
 import logging
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -43,9 +43,9 @@ __all__ = ["Backfill", "RedisBus"]
 
 log = logging.getLogger("cardcheck.redisbus")
 
-Backfill = Callable[..., Sequence[Event]]
-"""``backfill(session_id, since, limit=n)``: the committed events after ``since`` (the store's
-``events_since``)."""
+Backfill = Callable[..., Awaitable[Sequence[Event]]]
+"""``await backfill(session_id, since, limit=n)``: the committed events after ``since`` (the
+store's ``events_since``, run off the event loop)."""
 
 
 @dataclass(eq=False)
@@ -129,7 +129,7 @@ class RedisBus:
     async def publish(self, events: Sequence[Event]) -> None:
         """Deliver here at once, then queue for Redis; never waits on Redis."""
         for event in events:
-            self._deliver(event)
+            await self._deliver(event)
             if self._outbox is None:
                 continue
             try:
@@ -163,7 +163,7 @@ class RedisBus:
 
     # -- delivery in this process -----------------------------------------------------------
 
-    def _deliver(self, event: Event) -> None:
+    async def _deliver(self, event: Event) -> None:
         """Fan ``event`` out here, in seq order and once; fill a gap before it from the store."""
         channel = self._channels.get(event.session)
         if channel is None:
@@ -172,7 +172,7 @@ class RedisBus:
             if event.seq <= channel.last:
                 return
             if event.seq > channel.last + 1 and self.backfill is not None:
-                for missed in self.backfill(
+                for missed in await self._backfill(
                     event.session, channel.last, limit=event.seq - channel.last - 1
                 ):
                     self._fan(channel, missed)
@@ -185,12 +185,22 @@ class RedisBus:
         for sub in list(channel.subscribers):
             sub.offer(event)
 
-    def _catch_up(self, channel: _Channel) -> None:
+    async def _catch_up(self, channel: _Channel) -> None:
         """Deliver what the store committed after the last event delivered here."""
         if self.backfill is None or channel.last is None:
             return
-        for event in self.backfill(channel.session_id, channel.last, limit=1000):
+        for event in await self._backfill(channel.session_id, channel.last, limit=1000):
             self._fan(channel, event)
+
+    async def _backfill(self, session_id: int, since: int, *, limit: int) -> Sequence[Event]:
+        """The store's events after ``since``; none when the store cannot say now (it is
+        asked again at the next gap or idle read)."""
+        assert self.backfill is not None
+        try:
+            return await self.backfill(session_id, since, limit=limit)
+        except Exception as exc:
+            self._warn(f"reading session {session_id}'s events from the store failed", exc)
+            return ()
 
     # -- the tasks that talk to Redis -------------------------------------------------------
 
@@ -228,7 +238,7 @@ class RedisBus:
                     {key: position}, block=self.block_ms, count=500
                 )
                 if failing or not reply:
-                    self._catch_up(channel)  # back from an outage, or idle: check the store
+                    await self._catch_up(channel)  # back from an outage, or idle: check the store
                 failing, backoff = False, 0.05
                 for _stream, entries in reply or ():
                     for entry_id, fields in entries:
@@ -238,13 +248,13 @@ class RedisBus:
                         except (KeyError, ValueError) as exc:
                             self._warn(f"skipping a bad entry {entry_id!r} on {key}", exc)
                             continue
-                        self._deliver(event)
+                        await self._deliver(event)
             except asyncio.CancelledError:
                 raise
             except (RedisError, OSError) as exc:
                 failing = True
                 self._warn(f"reading {key} failed; retrying", exc)
-                self._catch_up(channel)
+                await self._catch_up(channel)
                 await asyncio.sleep(backoff)
                 backoff = min(backoff * 2, 1.0)
 

@@ -38,7 +38,7 @@ from typing import Any
 
 from starlette.websockets import WebSocket
 
-from live.errors import Conflict
+from live.errors import Conflict, Unavailable
 from live.events import (
     Payload,
     ScannerConnected,
@@ -184,6 +184,9 @@ async def _work(
                 else:
                     await refuse(ws, CLOSE_SESSION_ENDED, exc.code, exc.message)
             return
+        except Unavailable as exc:  # the database is busy or away: this frame is lost, not the scan
+            await _send(ws, lock, error_message(exc.code, exc.message))
+            continue
         except Exception:  # a bug, not bad input: say so, keep scanning, keep the trace
             log.exception("frame failed on session %s", scan.session_id)
             await _send(ws, lock, error_message("internal", "this frame failed; see the log"))

@@ -2,11 +2,14 @@
 
 This is the thin shell around the store's transactional commands and the pure session rules:
 every command is ``store -> publish -> after``, where ``after`` hooks (the rule engine) see the
-committed events. The clock is read here, once per command, and passed down.
+committed events. The clock is read here, once per command, and passed down. Store calls run
+through ``StoreCalls`` (off the event loop in the service; inline when none is given).
 """
 
 from __future__ import annotations
 
+import asyncio
+import logging
 import time
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
@@ -15,8 +18,11 @@ from live.events import Event
 from live.realtime.bus import Bus
 from live.session import Role, snapshot
 from live.store import Store
+from live.store.calls import StoreCalls
 
 __all__ = ["AfterHook", "Sessions"]
+
+log = logging.getLogger("cardcheck.sessions")
 
 AfterHook = Callable[[Sequence[Event], float], Awaitable[Sequence[Event]]]
 
@@ -24,16 +30,31 @@ AfterHook = Callable[[Sequence[Event], float], Awaitable[Sequence[Event]]]
 class Sessions:
     """Session commands for the API, the scan pipeline and the demo."""
 
-    def __init__(self, store: Store, bus: Bus, *, clock: Callable[[], float] = time.time) -> None:
+    def __init__(
+        self,
+        store: Store,
+        bus: Bus,
+        *,
+        clock: Callable[[], float] = time.time,
+        calls: StoreCalls | None = None,
+    ) -> None:
         self.store = store
+        self.calls = calls if calls is not None else StoreCalls(store, threads=0)
         self.bus = bus
         self.clock = clock
         self.after: list[AfterHook] = []
 
     async def commit(self, command: Callable[[float], list[Event]]) -> list[Event]:
-        """Run one store command at ``now``, publish what it committed, then the hooks."""
+        """Run one store command at ``now`` (off the loop), publish what it committed, then
+        the hooks. Shielded: a caller cancelled meanwhile (a client gone, a socket closing)
+        does not stop what was stored from being published and seen by the rules."""
+        task = asyncio.ensure_future(self._commit(command))
+        task.add_done_callback(_retrieve)
+        return await asyncio.shield(task)
+
+    async def _commit(self, command: Callable[[float], list[Event]]) -> list[Event]:
         now = self.clock()
-        events = command(now)
+        events = await self.calls.run(command, now)
         if events:
             await self.bus.publish(events)
             for hook in self.after:
@@ -44,7 +65,9 @@ class Sessions:
         return events
 
     async def start(self, class_id: int, *, set_id: int | None = None) -> dict[str, Any]:
-        row, events = self.store.start_session(class_id, set_id=set_id, now=self.clock())
+        row, events = await self.calls.run(
+            self.store.start_session, class_id, set_id=set_id, now=self.clock()
+        )
         await self.bus.publish(events)
         return row
 
@@ -92,6 +115,12 @@ class Sessions:
             )
         )
 
-    def state(self, session_id: int, role: Role = "teacher") -> dict[str, Any]:
+    async def state(self, session_id: int, role: Role = "teacher") -> dict[str, Any]:
         """The session as ``role`` sees it now (the live snapshot's shape)."""
-        return snapshot(self.store.session_data(session_id), role)
+        return snapshot(await self.calls.run(self.store.session_data, session_id), role)
+
+
+def _retrieve(task: asyncio.Future[list[Event]]) -> None:
+    """Log the failure of a commit whose caller had gone (nobody else would see it)."""
+    if not task.cancelled() and task.exception() is not None:
+        log.debug("a command failed after its caller left", exc_info=task.exception())

@@ -18,7 +18,7 @@ from urllib.parse import urlsplit
 
 from starlette.websockets import WebSocket, WebSocketState
 
-from live.errors import NotFound
+from live.errors import NotFound, Unavailable
 from live.session import Role
 from live.settings import Settings
 
@@ -32,6 +32,7 @@ __all__ = [
     "CLOSE_SESSION_ENDED",
     "CLOSE_SESSION_INTERRUPTED",
     "CLOSE_TOO_BIG",
+    "CLOSE_TRY_AGAIN",
     "CLOSE_UNAUTHORIZED",
     "Opened",
     "error_message",
@@ -51,6 +52,7 @@ CLOSE_NOT_FOUND = 4404  # no such session
 CLOSE_SESSION_ENDED = 4409  # the session has ended: nothing more to scan
 CLOSE_SESSION_INTERRUPTED = 4423  # interrupted by a server stop: resume it on the console first
 CLOSE_FELL_BEHIND = 4429  # the client stopped reading; reconnect with ?since=<last seq>
+CLOSE_TRY_AGAIN = 1013  # the database is busy or away: reconnect in a moment
 
 
 @dataclass(frozen=True)
@@ -110,8 +112,11 @@ async def open_socket(ws: WebSocket, *, teacher: bool) -> Opened | None:
         await refuse(ws, CLOSE_BAD_REQUEST, "bad_request", "?session=<id> is required")
         return None
     try:
-        session = state.store.get_session(int(raw))
+        session = await state.calls.get_session(int(raw))
     except NotFound:
         await refuse(ws, CLOSE_NOT_FOUND, "not_found", f"no session {raw}")
+        return None
+    except Unavailable as exc:
+        await refuse(ws, CLOSE_TRY_AGAIN, exc.code, exc.message)
         return None
     return Opened(role, int(raw), session)

@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import json
 import logging
+import threading
 from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -46,6 +47,7 @@ from live.rules.engine import Decision, Engine, Raise, Resolve, Update
 from live.rules.metrics import Context, Group, PastCheckin, PastSession, Question
 from live.rules.rules import Rule, RulesError, load_rules
 from live.store import Store
+from live.store.calls import StoreCalls
 from live.store.flags import FlagWrite, LogMoved
 
 __all__ = ["HISTORY_SESSIONS", "TEACHER_ONLY", "TICK_HORIZON_S", "RuleEngine", "load_context"]
@@ -142,13 +144,24 @@ def flag_write(decision: Decision) -> FlagWrite:
 
 
 class RuleEngine:
-    """Flags for every running session of one store. Call from one thread (the event loop)."""
+    """Flags for every running session of one store. Thread-safe: its work (reading the store,
+    deciding, writing flags) runs one call at a time, on ``calls``' worker threads from the
+    async ``after`` hook and the ticker."""
 
-    def __init__(self, store: Store, *, defaults: str | None = None, keep: int = 32) -> None:
+    def __init__(
+        self,
+        store: Store,
+        *,
+        defaults: str | None = None,
+        keep: int = 32,
+        calls: StoreCalls | None = None,
+    ) -> None:
         self.store = store
         self.defaults = defaults
         self.keep = keep
+        self.calls = calls if calls is not None else StoreCalls(store, threads=0)
         self._live: OrderedDict[int, _Live] = OrderedDict()
+        self._one_at_a_time = threading.RLock()
 
     def running(self, now: float) -> list[int]:
         """The running sessions a tick looks at: not ended, started within the horizon."""
@@ -158,7 +171,8 @@ class RuleEngine:
         """Decide for ``session_id`` at ``now`` with no new event (catching up from the log
         first); the flag events appended, to publish. A failure is logged, never raised."""
         try:
-            return self._session(session_id, (), now, tick=True)
+            with self._one_at_a_time:
+                return self._session(session_id, (), now, tick=True)
         except Exception:
             log.exception("the rule engine failed to tick session %d; it rebuilds", session_id)
             self._live.pop(session_id, None)
@@ -168,7 +182,7 @@ class RuleEngine:
         """The ``Sessions.after`` hook. A failure here is logged and never fails the command
         that committed ``events`` (an answer is recorded whatever the rules make of it)."""
         try:
-            return self.handle(events, now)
+            return await self.calls.run(self.handle, events, now)
         except Exception:
             log.exception(
                 "the rule engine failed on %d event(s); it rebuilds next time", len(events)
@@ -179,6 +193,10 @@ class RuleEngine:
 
     def handle(self, events: Sequence[Event], now: float) -> list[Event]:
         """Apply committed ``events``, decide, store the decisions; the events appended."""
+        with self._one_at_a_time:
+            return self._handle(events, now)
+
+    def _handle(self, events: Sequence[Event], now: float) -> list[Event]:
         out: list[Event] = []
         for session_id in dict.fromkeys(e.session for e in events):
             batch = [e for e in events if e.session == session_id]
@@ -199,7 +217,8 @@ class RuleEngine:
 
     def engine(self, session_id: int) -> Engine:
         """The session's engine, up to date with the store's log."""
-        return self._engine(session_id, ()).engine
+        with self._one_at_a_time:
+            return self._engine(session_id, ()).engine
 
     def _fingerprint(self, class_id: int) -> tuple[Any, ...]:
         return self.store.class_fingerprint(class_id)
@@ -276,6 +295,10 @@ class RuleEngine:
         ``flag_resolved`` (it is resolved already). The check runs inside the write
         transaction, so of two processes dismissing the same flag at once exactly one appends
         the event and the other gets the ``Conflict`` (a 409 on the endpoint)."""
+        with self._one_at_a_time:
+            return self._dismiss(session_id, flag_id, now)
+
+    def _dismiss(self, session_id: int, flag_id: int, now: float) -> list[Event]:
         live = self._engine(session_id, ())
         # the engine's view may be stale (another process may resolve the flag before the
         # transaction starts): whether it is open is decided by the flag row, read under the lock

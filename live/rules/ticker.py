@@ -52,13 +52,18 @@ class Ticker:
         session by session. Never raises."""
         now = self.clock() if now is None else now
         out: list[Event] = []
+        calls = self.engine.calls
         try:
-            sessions = self.engine.running(now)
+            sessions = await calls.run(self.engine.running, now)
         except Exception:
             log.exception("the rules tick could not list the running sessions")
             return out
         for session_id in sessions:
-            events = self.engine.tick(session_id, now)  # logs its own failures
+            try:
+                events = await calls.run(self.engine.tick, session_id, now)  # logs its failures
+            except Exception:  # no worker free in time: the next round tries again
+                log.exception("the rules tick could not run for session %d", session_id)
+                continue
             if events:
                 try:
                     await self.bus.publish(events)

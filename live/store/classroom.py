@@ -431,33 +431,70 @@ def import_roster(
 ) -> dict[str, int]:
     """Add parsed roster rows (``live.reports.roster.RosterRow``) in one transaction: all or nothing.
 
-    Groups named in the rows are created when missing; a student joins their group.
+    Groups named in the rows are created when missing; a student joins their group. A handful of
+    statements whatever the size of the roster (the students and the stays go in one batch
+    each), so the write lock is held for milliseconds.
     """
     store.get_class(class_id)
-    created = grouped = 0
+    if not rows:
+        return {"created": 0, "grouped": 0}
+    st, g = students.c, groups.c
     with store.transaction() as db:
-        existing = db.execute(
-            select(groups.c.name, groups.c.id).where(
-                groups.c.class_id == class_id, groups.c.archived_at.is_(None)
-            )
-        )
-        by_name = {str(name): int(gid) for name, gid in existing}
-        for row in rows:
-            store._check_card(db, class_id, row.card, 0)
-            student_id = _insert_student(db, class_id, row.name, row.card, now)
-            created += 1
-            if row.group:
-                if row.group not in by_name:
-                    colour = GROUP_COLOURS[len(by_name) % len(GROUP_COLOURS)]
-                    by_name[row.group] = db.execute(
-                        insert(groups)
-                        .values(class_id=class_id, name=row.group, colour=colour, created_at=now)
-                        .returning(groups.c.id)
-                    ).scalar_one()
-                db.execute(
-                    insert(group_members).values(
-                        group_id=by_name[row.group], student_id=student_id, joined_at=now
-                    )
+        taken = {
+            int(card): int(sid)
+            for sid, card in db.execute(
+                select(st.id, st.card).where(
+                    st.class_id == class_id, st.active == 1, st.card.is_not(None)
                 )
-                grouped += 1
-    return {"created": created, "grouped": grouped}
+            )
+        }
+        for row in rows:
+            if not 1 <= row.card <= store.max_card:
+                raise BadRequest(f"card must be between 1 and {store.max_card}, not {row.card}")
+            if row.card in taken:
+                raise Conflict(
+                    f"card {row.card} already belongs to student {taken[row.card]} in this class"
+                )
+            taken[row.card] = 0
+        by_name = {
+            str(name): int(gid)
+            for name, gid in db.execute(
+                select(g.name, g.id).where(g.class_id == class_id, g.archived_at.is_(None))
+            )
+        }
+        for name in dict.fromkeys(row.group for row in rows if row.group):
+            if name not in by_name:
+                colour = GROUP_COLOURS[len(by_name) % len(GROUP_COLOURS)]
+                by_name[name] = db.execute(
+                    insert(groups)
+                    .values(class_id=class_id, name=name, colour=colour, created_at=now)
+                    .returning(g.id)
+                ).scalar_one()
+        try:
+            ids = (
+                db.execute(
+                    insert(students).returning(st.id, sort_by_parameter_order=True),
+                    [
+                        {
+                            "class_id": class_id,
+                            "name": row.name,
+                            "card": row.card,
+                            "created_at": now,
+                        }
+                        for row in rows
+                    ],
+                )
+                .scalars()
+                .all()
+            )
+        except IntegrityError:
+            # another process gave one of the cards away since they were read
+            raise Conflict("a card of this roster was just given to another student") from None
+        stays = [
+            {"group_id": by_name[row.group], "student_id": sid, "joined_at": now}
+            for row, sid in zip(rows, ids, strict=True)
+            if row.group
+        ]
+        if stays:
+            db.execute(insert(group_members), stays)
+    return {"created": len(ids), "grouped": len(stays)}

@@ -15,19 +15,23 @@ process re-reads the version once it holds the lock.
 
 from __future__ import annotations
 
+import asyncio
 import secrets
 import sqlite3
 import threading
 import time
 from collections.abc import Iterator, Mapping
-from contextlib import AbstractContextManager, contextmanager, nullcontext
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy import URL, Connection, Engine, create_engine, event, func, make_url, select, text
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.sql import Executable
 
+from live.errors import Unavailable
 from live.store import migrations
 from live.store.tables import meta, sessions
 
@@ -60,9 +64,15 @@ def describe_url(url: URL) -> str:
 class Database:
     """One open database: transactions, reads, migrations, the meta table and tokens.
 
-    ``db`` is a path to an SQLite file or a ``postgresql://`` URL (see ``database_url``);
-    ``busy_timeout`` bounds how long a write waits for SQLite's lock held by another process.
+    ``db`` is a path to an SQLite file or a ``postgresql://`` URL (see ``database_url``).
+    ``busy_timeout`` bounds every wait on the database: for SQLite's write lock held by another
+    process or thread, for a PostgreSQL row lock (``lock_timeout``), for a connection from the
+    pool or to the server. A wait that runs out, and a PostgreSQL server that is away, raise
+    ``live.errors.Unavailable`` with the transaction rolled back (the caller may retry).
     Raises ``RuntimeError`` for a database written by a newer cardcheck.
+
+    ``loop_guard`` (set by the service) makes a call from a thread running an asyncio event loop
+    raise ``RuntimeError``: the service's calls go through ``live.store.calls``.
     """
 
     def __init__(self, db: str | Path, *, max_card: int = 64, busy_timeout: float = 10.0) -> None:
@@ -72,14 +82,24 @@ class Database:
         self.busy_timeout = busy_timeout
         self._local = threading.local()
         self._closed = False
+        self.loop_guard = False
         if self.dialect == "sqlite":
             if self.url.database not in (None, "", ":memory:"):
                 Path(self.url.database or "").parent.mkdir(parents=True, exist_ok=True)
             self.engine = _sqlite_engine(self.url, busy_timeout)
             self._writer: threading.RLock | None = threading.RLock()
         else:
+            wait_ms = int(busy_timeout * 1000)
             self.engine = create_engine(
-                self.url, pool_pre_ping=True, pool_size=8, max_overflow=8, pool_timeout=busy_timeout
+                self.url,
+                pool_pre_ping=True,  # a worker outlives a restart of the server
+                pool_size=8,
+                max_overflow=8,
+                pool_timeout=busy_timeout,
+                connect_args={
+                    "connect_timeout": max(1, round(busy_timeout)),
+                    "options": f"-c lock_timeout={wait_ms}",
+                },
             )
             self._writer = None
         try:
@@ -101,12 +121,53 @@ class Database:
     def _connect(self) -> Connection:
         if self._closed:
             raise RuntimeError(f"the store of {describe_url(self.url)} is closed")
+        if self.loop_guard and _on_event_loop():
+            raise RuntimeError("a store call on the event loop: run it through StoreCalls")
         return self.engine.connect()
 
-    # -- plumbing --------------------------------------------------------------------------
+    @contextmanager
+    def _bounded(self) -> Iterator[None]:
+        """Turn a wait on the database that ran out, or a server that is away, into
+        ``Unavailable``; anything else goes on as it is."""
+        try:
+            yield
+        except PoolTimeout as e:
+            raise Unavailable(
+                f"the database is busy: no connection free within {self.busy_timeout:g} s"
+            ) from e
+        except DBAPIError as e:
+            if not self._is_wait(e):
+                raise
+            raise Unavailable(f"the database is busy or away, try again: {_first_line(e)}") from e
 
-    def _write_lock(self) -> AbstractContextManager[Any]:
-        return self._writer if self._writer is not None else nullcontext()
+    def _is_wait(self, e: DBAPIError) -> bool:
+        if e.connection_invalidated:
+            return True
+        if self.dialect == "sqlite":
+            text_ = str(e.orig).lower()
+            return isinstance(e.orig, sqlite3.OperationalError) and (
+                "locked" in text_ or "busy" in text_
+            )
+        import psycopg  # the driver of this dialect: loaded already
+
+        return isinstance(e.orig, psycopg.OperationalError)
+
+    @contextmanager
+    def _writing(self) -> Iterator[None]:
+        """One writer per process on SQLite, waited for no longer than ``busy_timeout``."""
+        if self._writer is None:
+            yield
+            return
+        if not self._writer.acquire(timeout=self.busy_timeout):
+            raise Unavailable(
+                f"the database is busy: another write held it for {self.busy_timeout:g} s"
+            )
+        try:
+            yield
+        finally:
+            self._writer.release()
+
+    # -- plumbing --------------------------------------------------------------------------
 
     @contextmanager
     def transaction(self) -> Iterator[Connection]:
@@ -117,7 +178,7 @@ class Database:
         if current is not None and getattr(self._local, "write", False):
             yield current
             return
-        with self._write_lock(), self._connect() as conn:
+        with self._bounded(), self._writing(), self._connect() as conn:
             conn.execution_options(cardcheck_write=True)
             with conn.begin():
                 self._local.conn, self._local.write = conn, True
@@ -132,7 +193,7 @@ class Database:
         if getattr(self._local, "conn", None) is not None:
             yield
             return
-        with self._connect() as conn:
+        with self._bounded(), self._connect() as conn:
             if self.dialect == "postgresql":
                 conn.execution_options(isolation_level="REPEATABLE READ")
             conn.execution_options(cardcheck_snapshot=True)
@@ -149,7 +210,7 @@ class Database:
         if current is not None:
             yield current
             return
-        with self._connect() as conn:
+        with self._bounded(), self._connect() as conn:
             yield conn
 
     def _all(self, statement: Executable) -> list[Row]:
@@ -195,7 +256,7 @@ class Database:
         at once one migrates and the others find the work done."""
         if self.dialect == "sqlite":
             _wal(self.engine, self.busy_timeout)
-        with self._write_lock(), self._connect() as conn:
+        with self._writing(), self._connect() as conn:
             conn.execution_options(cardcheck_write=True)
             with conn.begin():
                 if self.dialect == "postgresql":
@@ -231,6 +292,20 @@ class Database:
         with self.transaction() as db:
             db.execute(self._upsert_meta(key, secrets.token_urlsafe(24), replace=False))
         return str(self.meta(key))
+
+
+def _on_event_loop() -> bool:
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return False
+    return True
+
+
+def _first_line(e: BaseException) -> str:
+    return (
+        str(getattr(e, "orig", e)).strip().splitlines()[0] if str(e).strip() else type(e).__name__
+    )
 
 
 def _sqlite_engine(url: URL, busy_timeout: float) -> Engine:

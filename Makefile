@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 APT_PACKAGES := chromium fonts-dejavu-core libreoffice-calc-nogui
 
-.PHONY: run test lint bench clean system-deps
+.PHONY: run test lint bench clean system-deps postgres
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -36,12 +36,25 @@ system-deps:
 		$$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq $$missing >/dev/null; \
 	fi
 
-test: $(VENV)/.installed-test system-deps
+# PostgreSQL at 127.0.0.1:5432 for the second pass of the tests: started when it is installed
+# but down; when it cannot be reached the run fails (it never skips).
+postgres:
+	@pg_isready -q -h 127.0.0.1 -p 5432 2>/dev/null || { \
+		if command -v pg_ctlcluster >/dev/null && [ -d /etc/postgresql ]; then \
+			pg_ctlcluster --skip-systemctl-redirect $$(ls /etc/postgresql | head -1) main start || true; \
+		fi; \
+		for i in $$(seq 20); do pg_isready -q -h 127.0.0.1 -p 5432 2>/dev/null && exit 0; sleep 1; done; \
+		echo "PostgreSQL at 127.0.0.1:5432 does not answer; make test needs it" >&2; exit 1; }
+
+# every test on SQLite; then the store, API, socket and rules tests again on PostgreSQL
+# (a database made for the run and dropped after; tests/support/databases.py)
+test: $(VENV)/.installed-test system-deps postgres
 	$(BIN)/ruff check live scanner tests bench
 	$(BIN)/ruff format --check live scanner tests bench
 	$(BIN)/mypy
 	$(BIN)/lint-imports
 	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest --store=postgresql tests/store tests/http tests/realtime tests/rules
 
 lint: $(VENV)/.installed-test
 	$(BIN)/ruff check --fix live scanner tests bench
@@ -49,7 +62,7 @@ lint: $(VENV)/.installed-test
 
 # every benchmark, each printing its table next to its baseline (a few minutes; not part of test)
 bench: $(VENV)/.installed-test
-	for b in scan tracker latency fanout rules flags export; do $(BIN)/python -m bench.$$b || exit 1; done
+	for b in scan tracker latency fanout rules flags export lockprobe storecalls; do $(BIN)/python -m bench.$$b || exit 1; done
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache *.egg-info

@@ -27,6 +27,18 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     )
 
 
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """On PostgreSQL, run only what reaches the store through the ``database`` fixture (the
+    rest ran on the SQLite pass already)."""
+    if config.getoption("--store") != "postgresql":
+        return
+    keep = [i for i in items if "database" in getattr(i, "fixturenames", ())]
+    dropped = [i for i in items if "database" not in getattr(i, "fixturenames", ())]
+    if dropped:
+        config.hook.pytest_deselected(items=dropped)
+        items[:] = keep
+
+
 @pytest.fixture(scope="session")
 def postgresql_run(request: pytest.FixtureRequest) -> Iterator[str | None]:
     """This run's PostgreSQL database (None on SQLite runs)."""

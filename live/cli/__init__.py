@@ -413,6 +413,10 @@ def build_parser() -> argparse.ArgumentParser:
     from live.cli.camera import add_scan_parser
 
     add_scan_parser(sub)
+
+    from live.cli.copy import add_copy_parser
+
+    add_copy_parser(sub)
     return parser
 
 

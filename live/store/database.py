@@ -113,6 +113,10 @@ class Database:
         """The SQLite file, or None on PostgreSQL."""
         return Path(self.url.database or "") if self.dialect == "sqlite" else None
 
+    def describe(self) -> str:
+        """Where the data is, for a message: the SQLite file, or the URL without its password."""
+        return str(self.path) if self.path is not None else describe_url(self.url)
+
     def close(self) -> None:
         """Close every connection; the store cannot be used after (``RuntimeError``)."""
         self._closed = True

@@ -49,13 +49,13 @@ def contiguous(messages: list[dict]) -> bool:  # type: ignore[type-arg]
     return seqs == list(range(seqs[0], seqs[0] + len(seqs)))
 
 
-def test_a_replayed_recording_reaches_the_dashboard(tmp_path: Path) -> None:
+def test_a_replayed_recording_reaches_the_dashboard(tmp_path: Path, database: str) -> None:
     video = recording(
         tmp_path / "frames",
         ({7: "B", 12: "C", UNASSIGNED_CARD: "A"}, 6),
         ({7: "D", 12: "C"}, 6),
     )
-    with serve(tmp_path / "db.sqlite3") as url:
+    with serve(database) as url:
         session, students, _ = seed(url)
         with Watcher(url, session) as dashboard:
             unnamed = scan_file(url, video)  # no --session: never guessed, the running listed
@@ -76,10 +76,10 @@ def test_a_replayed_recording_reaches_the_dashboard(tmp_path: Path) -> None:
 
 
 @pytest.mark.redis
-def test_scan_on_one_server_watch_on_another_through_redis(tmp_path: Path) -> None:
+def test_scan_on_one_server_watch_on_another_through_redis(tmp_path: Path, database: str) -> None:
     video = recording(tmp_path / "frames", ({21: "A", 7: "B"}, 6))
     prefix = f"cardcheck-test-{secrets.token_hex(4)}"
-    db = tmp_path / "db.sqlite3"
+    db = database
     with shared_redis() as redis, serve(db, redis=redis, prefix=prefix) as a:
         session, students, _ = seed(a)
         with serve(db, redis=redis, prefix=prefix) as b, Watcher(b, session) as dashboard:
@@ -92,9 +92,9 @@ def test_scan_on_one_server_watch_on_another_through_redis(tmp_path: Path) -> No
 
 
 @pytest.mark.redis
-def test_a_redis_restart_loses_and_duplicates_nothing(tmp_path: Path) -> None:
+def test_a_redis_restart_loses_and_duplicates_nothing(tmp_path: Path, database: str) -> None:
     """Answers recorded while Redis is down reach the other server's dashboard, once each."""
-    db = tmp_path / "db.sqlite3"
+    db = database
     prefix = f"cardcheck-test-{secrets.token_hex(4)}"
     with RedisProcess() as redis, serve(db, redis=redis.url, prefix=prefix) as a:
         session, students, _ = seed(a)

@@ -23,8 +23,8 @@ H = {"Authorization": f"Bearer {TEACHER}"}
 
 
 @pytest.fixture
-def env(tmp_path: Any) -> Iterator[tuple[TestClient, Seeded]]:
-    store = Store(tmp_path / "db.sqlite3")
+def env(tmp_path: Any, database: str) -> Iterator[tuple[TestClient, Seeded]]:
+    store = Store(database)
     settings = Settings(token=TEACHER, data_dir=tmp_path)
     try:
         with TestClient(create_app(settings, store=store)) as client:

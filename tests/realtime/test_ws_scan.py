@@ -35,8 +35,8 @@ MAX_FRAME = 400_000
 
 
 @pytest.fixture
-def env(tmp_path: Any) -> Iterator[tuple[TestClient, Seeded]]:
-    store = Store(tmp_path / "db.sqlite3")
+def env(tmp_path: Any, database: str) -> Iterator[tuple[TestClient, Seeded]]:
+    store = Store(database)
     settings = Settings(token=TEACHER, data_dir=tmp_path, max_frame_bytes=MAX_FRAME)
     try:
         with TestClient(create_app(settings, store=store)) as client:

@@ -115,9 +115,9 @@ def test_a_checkin_resolves_and_ending_the_session_clears_everything(store: Stor
     assert not store.flags(session_id=sid, open_only=True)
 
 
-def test_two_processes_dismissing_one_flag_append_one_resolved_event(tmp_path: Path) -> None:
+def test_two_processes_dismissing_one_flag_append_one_resolved_event(database: str) -> None:
     """The loser saw the flag open, but the winner resolved it first: a Conflict, no event."""
-    path = tmp_path / "shared.sqlite3"
+    path = database
     first = Store(path)
     d = _class(first)
     sid = d["session"]

@@ -225,8 +225,8 @@ def test_only_running_recent_sessions_are_ticked(store: Store) -> None:
     assert engine.running(20 * MIN) == []
 
 
-def test_two_processes_ticking_at_once_raise_a_flag_once(tmp_path: Path) -> None:
-    path = tmp_path / "shared.sqlite3"
+def test_two_processes_ticking_at_once_raise_a_flag_once(database: str) -> None:
+    path = database
     first = Store(path)
     d = _below_target(first)
     sid, now = d["session"], 16 * MIN

@@ -216,7 +216,7 @@ class RacingStore(Store):
     """A second process's connection to the same file: right after it first reads the session's
     log, the other process (``race``) commits."""
 
-    def __init__(self, path: Path, race: Callable[[], object]) -> None:
+    def __init__(self, path: str | Path, race: Callable[[], object]) -> None:
         super().__init__(path)
         self.race: Callable[[], object] | None = race
 

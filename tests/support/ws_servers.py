@@ -10,6 +10,7 @@ import shutil
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 import urllib.error
 import urllib.request
@@ -50,17 +51,19 @@ def _stop(proc: subprocess.Popen[Any]) -> None:
 
 @contextlib.contextmanager
 def serve(
-    db: Path,
+    db: str | Path,
     *,
     redis: str | None = None,
     prefix: str = "cardcheck",
     log: Path | None = None,
     port: int | None = None,
 ) -> Iterator[str]:
-    """``cardcheck serve`` on ``port`` (a free one by default); yields its base URL."""
+    """``cardcheck serve`` on ``port`` (a free one by default) with ``db`` (an SQLite file, its
+    folder the data folder, or a PostgreSQL URL); yields its base URL."""
     port = port or free_port()
+    folder = Path(db).parent if "://" not in str(db) else Path(tempfile.mkdtemp())
     args = [sys.executable, "-m", "live.cli", "serve", "--port", str(port), "--db", str(db),
-            "--token", TEACHER, "--data-dir", str(db.parent)]  # fmt: skip
+            "--token", TEACHER, "--data-dir", str(folder)]  # fmt: skip
     if redis:
         args += ["--redis", redis]
     env = {**os.environ, "CARDCHECK_REDIS_PREFIX": prefix}

@@ -190,24 +190,31 @@ class LibraryRecords(Database):
     def import_question_set(self, name: str, rows: Sequence[Any], *, now: float) -> int:
         """Create the questions of ``rows`` (each with ``prompt``, ``choices``, ``correct``
         and ``skills``, as ``live.reports.imports.QuestionRow``) and a set holding them, in
-        order, in one transaction: all or nothing. Returns the new set's id."""
+        order, in one transaction: all or nothing. Returns the new set's id. The questions and
+        the set's items go in one batch each, so the write lock is held briefly."""
         with self.transaction() as db:
             set_id = self._insert_set(db, name, now)
-            for position, row in enumerate(rows):
-                question_id = db.execute(
-                    insert(questions)
-                    .values(
-                        prompt=row.prompt,
-                        choices=json.dumps(list(row.choices)),
-                        correct=row.correct,
-                        skills=json.dumps(list(row.skills)),
-                        created_at=now,
-                    )
-                    .returning(_q.id)
-                ).scalar_one()
+            if not rows:
+                return set_id
+            ids = (
                 db.execute(
-                    insert(question_set_items).values(
-                        set_id=set_id, question_id=question_id, position=position
-                    )
+                    insert(questions).returning(_q.id, sort_by_parameter_order=True),
+                    [
+                        {
+                            "prompt": row.prompt,
+                            "choices": json.dumps(list(row.choices)),
+                            "correct": row.correct,
+                            "skills": json.dumps(list(row.skills)),
+                            "created_at": now,
+                        }
+                        for row in rows
+                    ],
                 )
+                .scalars()
+                .all()
+            )
+            db.execute(
+                insert(question_set_items),
+                [{"set_id": set_id, "question_id": q, "position": i} for i, q in enumerate(ids)],
+            )
         return set_id

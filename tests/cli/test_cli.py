@@ -171,12 +171,12 @@ def test_the_demo_keeps_to_a_data_folder_of_its_own(monkeypatch: pytest.MonkeyPa
     monkeypatch.setenv("CARDCHECK_DB", "/srv/school/live.sqlite3")
     parser = build_parser()
     real = _settings(parser.parse_args(["serve"]))
-    assert real.db_path == Path("/srv/school/live.sqlite3")
+    assert real.database == "/srv/school/live.sqlite3"
     for argv in (["demo"], ["serve", "--demo"]):
         demo = _settings(parser.parse_args(argv), demo=True)
-        assert demo.demo and demo.db_path == Path("/srv/data/cardcheck-demo/cardcheck.sqlite3")
+        assert demo.demo and demo.database == "/srv/data/cardcheck-demo/cardcheck.sqlite3"
     chosen = _settings(parser.parse_args(["demo", "--data-dir", "/tmp/d"]), demo=True)
-    assert chosen.db_path == Path("/tmp/d/cardcheck.sqlite3")
+    assert chosen.database == "/tmp/d/cardcheck.sqlite3"
 
 
 @pytest.mark.slow

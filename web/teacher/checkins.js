@@ -90,23 +90,35 @@ function noteItem(flag) {
     el("span", { text: moveOf(flag) || flag.message, title: reason(flag) }));
 }
 
+// the form of each open check-in, kept across renders: every live event re-renders the panel,
+// and a new form would drop what the teacher is typing into it
+const forms = new Map();
+
 function renderOpen() {
+  for (const id of forms.keys()) {
+    if (!openCheckins.some((c) => c.id === id)) forms.delete(id);
+  }
   dom.open.replaceChildren(...openCheckins.map((c) => {
-    const group = groups.get(c.group_id);
-    const note = el("textarea", { rows: 2, placeholder: "What you saw and talked about", maxlength: 2000 });
-    const goal = el("input", { placeholder: "Goal agreed (becomes the group's goal)", maxlength: 500, value: group ? group.goal || "" : "" });
-    const next = el("input", { placeholder: "Next step", maxlength: 500 });
-    return el("form", { class: "checkin", style: { borderLeftColor: group ? group.colour : "#8c959f" },
-      onsubmit: (event) => {
-        event.preventDefault();
-        endCheckin(c, { note: note.value, goal: goal.value, next_step: next.value });
-      } },
-    el("strong", { text: `Checking in with ${group ? group.name : "a group"}` }),
-    // labels, not only placeholders: a placeholder is gone once the box is filled
-    el("label", {}, "What you saw", note), el("label", {}, "Goal agreed", goal),
-    el("label", {}, "Next step", next),
-    el("button", { class: "primary", text: "End check-in" }));
+    if (!forms.has(c.id)) forms.set(c.id, checkinForm(c));
+    return forms.get(c.id);
   }));
+}
+
+function checkinForm(c) {
+  const group = groups.get(c.group_id);
+  const note = el("textarea", { rows: 2, placeholder: "What you saw and talked about", maxlength: 2000 });
+  const goal = el("input", { placeholder: "Goal agreed (becomes the group's goal)", maxlength: 500, value: group ? group.goal || "" : "" });
+  const next = el("input", { placeholder: "Next step", maxlength: 500 });
+  return el("form", { class: "checkin", style: { borderLeftColor: group ? group.colour : "#8c959f" },
+    onsubmit: (event) => {
+      event.preventDefault();
+      endCheckin(c, { note: note.value, goal: goal.value, next_step: next.value });
+    } },
+  el("strong", { text: `Checking in with ${group ? group.name : "a group"}` }),
+  // labels, not only placeholders: a placeholder is gone once the box is filled
+  el("label", {}, "What you saw", note), el("label", {}, "Goal agreed", goal),
+  el("label", {}, "Next step", next),
+  el("button", { class: "primary", text: "End check-in" }));
 }
 
 async function startCheckin(groupId) {

@@ -49,6 +49,11 @@ class CardcheckError(Exception):
     def body(self) -> dict[str, Any]:
         return error_body(self.code, self.message)
 
+    @property
+    def headers(self) -> dict[str, str]:
+        """Headers the response must carry (``Allow`` on a 405)."""
+        return {}
+
 
 class BadRequest(CardcheckError):
     status = 400
@@ -71,8 +76,18 @@ class NotFound(CardcheckError):
 
 
 class MethodNotAllowed(CardcheckError):
+    """``allow``: the methods the resource does take, sent in the ``Allow`` header."""
+
     status = 405
     code = "method_not_allowed"
+
+    def __init__(self, message: str, *, allow: tuple[str, ...] = ()) -> None:
+        super().__init__(message)
+        self.allow = allow
+
+    @property
+    def headers(self) -> dict[str, str]:
+        return {"Allow": ", ".join(self.allow)}
 
 
 class Conflict(CardcheckError):

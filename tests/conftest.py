@@ -123,5 +123,5 @@ def seeded(client: TestClient) -> dict[str, Any]:
         "groups": groups,
         "questions": [q1, q2],
         "set": qset,
-        "session": session["session"],
+        "session": session,
     }

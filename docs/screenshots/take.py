@@ -88,7 +88,7 @@ pages' URLs and the session id (under "session")."""
     qset = server.api("GET", "/sets")[0]
     questions = {q["id"]: q for q in server.api("GET", "/questions")}
     session = server.api("POST", "/sessions", {"class_id": cls["id"], "set_id": qset["id"]})
-    sid = session["id"] if "id" in session else session["session"]["id"]
+    sid = session["id"]
     first = questions[qset["questions"][0]]
     server.api("POST", f"/sessions/{sid}/ask", {"question_id": first["id"]})
     plan = plan_question(np.random.default_rng(5), first, students, groups, pace=20)

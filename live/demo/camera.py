@@ -302,7 +302,7 @@ async def drive(
         created = await teacher(
             "POST", "/sessions", {"class_id": class_id, "set_id": sets[0]["id"] if sets else None}
         )
-        sid = created["session"]["id"]
+        sid = created["id"]
         say(f"demo camera: session {sid} started")
         url = f"{ws_base}/ws/scan?session={sid}&token={token}&name=demo-camera"
         ssl_context = teacher.context

@@ -7,7 +7,6 @@ Every failure is a ``CardcheckError`` turned into the one error shape by the app
 
 from __future__ import annotations
 
-import json
 import re
 import time
 from collections.abc import Awaitable, Callable
@@ -17,24 +16,31 @@ from typing import Any
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
+from starlette.types import Receive, Scope, Send
 
-from live.errors import BadRequest, MethodNotAllowed, NotFound, PayloadTooLarge
-from live.http.bodies import Body, Bool, Choice, Int, IntList, Str, StrList
+from live.errors import BadRequest, Conflict, MethodNotAllowed, NotFound, PayloadTooLarge
+from live.http import bodies
+from live.http.bodies import Body
+from live.http.params import Flag, Id, Int, Param, Text, read_query
+from live.ids import MAX_ID, parse_int
 from live.reports.imports import read_roster
 from live.store import import_roster
 
 __all__ = ["ENDPOINTS", "Call", "Endpoint", "routes", "rows_rejected"]
 
-MAX_ID = 2**53
-
 
 @dataclass
 class Call:
-    """What a handler gets: the parsed request and the app's long-lived objects."""
+    """What a handler gets: the parsed request and the app's long-lived objects.
+
+    ``params`` are the path's ids, ``args`` the declared query parameters (``None`` when not
+    given), ``body`` the fields sent in a JSON body, ``raw`` the bytes of any other body.
+    """
 
     request: Request
     role: str
     params: dict[str, int]
+    args: dict[str, Any]
     body: dict[str, Any]
     raw: bytes
 
@@ -54,8 +60,9 @@ class Call:
     def sessions(self) -> Any:
         return self.request.app.state.sessions
 
-    def query(self, name: str, default: str | None = None) -> str | None:
-        return self.request.query_params.get(name, default)
+    def query(self, name: str) -> Any:
+        """A declared query parameter's value, or None when it was not given."""
+        return self.args[name]
 
 
 Handler = Callable[[Call], Awaitable[Any]]
@@ -69,12 +76,11 @@ class Endpoint:
     summary: str
     teacher: bool = True  # False: the projector token may call it too
     public: bool = False  # no token at all (health)
-    body: Body | None = None
-    partial: bool = False
+    body: type[Body] | None = None
     status: int = 200
     raw_body: str | None = None  # a content type taken as is (CSV upload)
-    query: dict[str, str] = field(default_factory=dict)  # name -> description
-    produces: str = "application/json"
+    query: dict[str, Param] = field(default_factory=dict)
+    produces: tuple[str, ...] = ("application/json",)
 
 
 ENDPOINTS: list[Endpoint] = []
@@ -92,42 +98,7 @@ def now() -> float:
     return time.time()
 
 
-# -- bodies ------------------------------------------------------------------------------
-
-CLASS = Body(name=Str(max_len=200), archived=Bool(required=False))
-STUDENT = Body(
-    name=Str(max_len=200),
-    card=Int(
-        required=False, nullable=True, maximum=64, description="1-64; the next free if absent"
-    ),
-    active=Bool(required=False),
-)
-GROUP = Body(
-    name=Str(max_len=100),
-    students=IntList(required=False),
-    colour=Str(required=False, max_len=32),
-    goal=Str(required=False, min_len=0, max_len=500),
-    skill=Str(required=False, min_len=0, max_len=100),
-)
-QUESTION = Body(
-    prompt=Str(max_len=2000),
-    choices=StrList(min_items=2, max_items=4, item_max_len=500),
-    correct=Choice(nullable=True, options=("A", "B", "C", "D"), description="null for a poll"),
-    skills=StrList(required=False, max_items=20, item_max_len=100),
-    archived=Bool(required=False),
-)
-QUESTION_SET = Body(name=Str(max_len=200), questions=IntList(max_items=200))
-SESSION = Body(class_id=Int(), set_id=Int(required=False, nullable=True))
-SESSION_PATCH = Body(show_names=Bool())
-ASK = Body(question_id=Int())
-ANSWER = Body(answer=Choice(options=("A", "B", "C", "D")))
-
-
-def _check_question(fields: dict[str, Any], existing: dict[str, Any] | None = None) -> None:
-    choices = fields.get("choices", existing["choices"] if existing else [])
-    correct = fields.get("correct", existing["correct"] if existing else None)
-    if correct is not None and "ABCD".index(correct) >= len(choices):
-        raise BadRequest(f"correct answer {correct} is not one of the {len(choices)} choices")
+_ARCHIVED = {"archived": Flag("1 to include archived ones")}
 
 
 # -- health ------------------------------------------------------------------------------
@@ -146,12 +117,12 @@ async def me(call: Call) -> Any:
 # -- classes -----------------------------------------------------------------------------
 
 
-@endpoint("GET", "/classes", "List classes", query={"archived": "1 to include archived"})
+@endpoint("GET", "/classes", "List classes", query=_ARCHIVED)
 async def list_classes(call: Call) -> Any:
-    return await call.db.list_classes(include_archived=call.query("archived") == "1")
+    return await call.db.list_classes(include_archived=bool(call.query("archived")))
 
 
-@endpoint("POST", "/classes", "Create a class", body=CLASS, status=201)
+@endpoint("POST", "/classes", "Create a class", body=bodies.ClassBody, status=201)
 async def create_class(call: Call) -> Any:
     row = await call.db.create_class(call.body["name"], now=now())
     if call.body.get("archived"):
@@ -164,7 +135,7 @@ async def get_class(call: Call) -> Any:
     return await call.db.get_class(call.params["class_id"])
 
 
-@endpoint("PATCH", "/classes/{class_id}", "Rename or archive a class", body=CLASS, partial=True)
+@endpoint("PATCH", "/classes/{class_id}", "Rename or archive a class", body=bodies.ClassPatch)
 async def update_class(call: Call) -> Any:
     return await call.db.update_class(call.params["class_id"], now=now(), **call.body)
 
@@ -181,15 +152,17 @@ async def delete_class(call: Call) -> Any:
     "GET",
     "/classes/{class_id}/students",
     "List a class's students",
-    query={"archived": "1 to include archived"},
+    query=_ARCHIVED,
 )
 async def list_students(call: Call) -> Any:
     return await call.db.list_students(
-        call.params["class_id"], include_archived=call.query("archived") == "1"
+        call.params["class_id"], include_archived=bool(call.query("archived"))
     )
 
 
-@endpoint("POST", "/classes/{class_id}/students", "Add a student", body=STUDENT, status=201)
+@endpoint(
+    "POST", "/classes/{class_id}/students", "Add a student", body=bodies.StudentBody, status=201
+)
 async def add_student(call: Call) -> Any:
     row = await call.db.add_student(
         call.params["class_id"], call.body["name"], card=call.body.get("card"), now=now()
@@ -208,12 +181,9 @@ async def get_student(call: Call) -> Any:
     "PATCH",
     "/classes/{class_id}/students/{student_id}",
     "Rename, change card, archive or restore a student",
-    body=STUDENT,
-    partial=True,
+    body=bodies.StudentPatch,
 )
 async def update_student(call: Call) -> Any:
-    if "card" in call.body and call.body["card"] is None:
-        raise BadRequest("card may not be null; archive the student to free the card")
     return await call.db.update_student(
         call.params["student_id"], class_id=call.params["class_id"], now=now(), **call.body
     )
@@ -234,7 +204,7 @@ async def delete_student(call: Call) -> Any:
     "/classes/{class_id}/roster",
     "Import a roster CSV or XLSX (name or first/last name, optional card and group)",
     raw_body="text/csv",
-    query={"partial": "1 to import the good rows when some are bad"},
+    query={"partial": Flag("1 to import the good rows when some are bad")},
 )
 async def import_roster_csv(call: Call) -> Any:
     class_id = call.params["class_id"]
@@ -244,7 +214,7 @@ async def import_roster_csv(call: Call) -> Any:
     except ValueError as exc:
         raise BadRequest(str(exc)) from None
     rejected = [{"line": line, "reason": reason} for line, reason in sheet.rejected]
-    if rejected and call.query("partial") != "1":
+    if rejected and not call.query("partial"):
         return rows_rejected(rejected)
     counts = await call.db.run(import_roster, call.store, class_id, sheet.rows, now=now())
     return {**counts, "rejected": rejected}
@@ -265,7 +235,7 @@ async def list_groups(call: Call) -> Any:
     return await call.db.list_groups(call.params["class_id"])
 
 
-@endpoint("POST", "/classes/{class_id}/groups", "Create a group", body=GROUP, status=201)
+@endpoint("POST", "/classes/{class_id}/groups", "Create a group", body=bodies.GroupBody, status=201)
 async def create_group(call: Call) -> Any:
     b = call.body
     return await call.db.create_group(
@@ -295,8 +265,7 @@ async def get_group(call: Call) -> Any:
     "PATCH",
     "/classes/{class_id}/groups/{group_id}",
     "Rename a group, change its goal or its members",
-    body=GROUP,
-    partial=True,
+    body=bodies.GroupPatch,
 )
 async def update_group(call: Call) -> Any:
     return await call.db.update_group(
@@ -316,7 +285,12 @@ async def delete_group(call: Call) -> Any:
 # -- questions and sets ------------------------------------------------------------------
 
 
-@endpoint("GET", "/questions", "The question library", query={"skill": "only with this tag"})
+@endpoint(
+    "GET",
+    "/questions",
+    "The question library",
+    query={"skill": Text("only the questions with this skill tag", max_len=100)},
+)
 async def list_questions(call: Call) -> Any:
     return await call.db.list_questions(skill=call.query("skill"))
 
@@ -325,12 +299,11 @@ async def list_questions(call: Call) -> Any:
     "POST",
     "/questions",
     "Add a question (2-4 choices; correct null for a poll)",
-    body=QUESTION,
+    body=bodies.QuestionBody,
     status=201,
 )
 async def create_question(call: Call) -> Any:
     b = call.body
-    _check_question(b)
     row = await call.db.create_question(
         b["prompt"], b["choices"], correct=b["correct"], skills=b.get("skills", []), now=now()
     )
@@ -342,10 +315,15 @@ async def get_question(call: Call) -> Any:
     return await call.db.get_question(call.params["question_id"])
 
 
-@endpoint("PATCH", "/questions/{question_id}", "Edit a question", body=QUESTION, partial=True)
+@endpoint("PATCH", "/questions/{question_id}", "Edit a question", body=bodies.QuestionPatch)
 async def update_question(call: Call) -> Any:
     existing = await call.db.get_question(call.params["question_id"])
-    _check_question(call.body, existing)
+    choices = call.body.get("choices", existing["choices"])
+    correct = call.body.get("correct", existing["correct"])
+    if correct is not None and "ABCD".index(correct) >= len(choices):
+        raise Conflict(
+            f"correct answer {correct} is not one of the question's {len(choices)} choices"
+        )
     return await call.db.update_question(call.params["question_id"], now=now(), **call.body)
 
 
@@ -388,7 +366,11 @@ async def put_question_image(call: Call) -> Any:
 
 
 @endpoint(
-    "GET", "/questions/{question_id}/image", "A question's image", teacher=False, produces="image/*"
+    "GET",
+    "/questions/{question_id}/image",
+    "A question's image",
+    teacher=False,
+    produces=tuple(_IMAGE_TYPES.values()),
 )
 async def get_question_image(call: Call) -> Any:
     image = await call.db.question_image(call.params["question_id"])
@@ -409,7 +391,7 @@ async def list_sets(call: Call) -> Any:
     return await call.db.list_sets()
 
 
-@endpoint("POST", "/sets", "Create a question set", body=QUESTION_SET, status=201)
+@endpoint("POST", "/sets", "Create a question set", body=bodies.QuestionSetBody, status=201)
 async def create_set(call: Call) -> Any:
     return await call.db.create_set(call.body["name"], call.body["questions"], now=now())
 
@@ -420,7 +402,7 @@ async def get_set(call: Call) -> Any:
 
 
 @endpoint(
-    "PATCH", "/sets/{set_id}", "Rename or reorder a question set", body=QUESTION_SET, partial=True
+    "PATCH", "/sets/{set_id}", "Rename or reorder a question set", body=bodies.QuestionSetPatch
 )
 async def update_set(call: Call) -> Any:
     return await call.db.update_set(call.params["set_id"], **call.body)
@@ -438,7 +420,8 @@ def _with_urls(call: Call, state: dict[str, Any], session_id: int) -> dict[str, 
     urls = call.request.app.state.urls
     state["projector_url"] = urls.projector(session_id)
     if call.role == "teacher":
-        state["class_projector_url"] = urls.class_projector(state["session"]["class_id"])
+        class_id = state["session"]["class_id"] if "session" in state else state["class_id"]
+        state["class_projector_url"] = urls.class_projector(class_id)
         state["scan_url"] = urls.scanner(session_id)
     return state
 
@@ -447,16 +430,10 @@ def _with_urls(call: Call, state: dict[str, Any], session_id: int) -> dict[str, 
     "GET",
     "/sessions",
     "Past and running sessions, newest first",
-    query={"class_id": "only this class"},
+    query={"class_id": Id("only this class's sessions")},
 )
 async def list_sessions(call: Call) -> Any:
-    raw = call.query("class_id")
-    class_id = None
-    if raw is not None:
-        if not raw.isdigit():
-            raise BadRequest("class_id must be a whole number")
-        class_id = int(raw)
-    return await call.db.list_sessions(class_id=class_id)
+    return await call.db.list_sessions(class_id=call.query("class_id"))
 
 
 @endpoint(
@@ -471,13 +448,13 @@ async def running_sessions(call: Call) -> Any:
 @endpoint(
     "POST",
     "/sessions",
-    "Start a session for a class (it becomes the class's live session)",
-    body=SESSION,
+    "Start a session for a class (it becomes the class's live session): the session, with its links",
+    body=bodies.SessionBody,
     status=201,
 )
 async def create_session(call: Call) -> Any:
     row = await call.sessions.start(call.body["class_id"], set_id=call.body.get("set_id"))
-    return _with_urls(call, await call.sessions.state(row["id"]), row["id"])
+    return _with_urls(call, dict(row), row["id"])
 
 
 @endpoint(
@@ -492,7 +469,10 @@ async def get_session(call: Call) -> Any:
 
 
 @endpoint(
-    "PATCH", "/sessions/{session_id}", "Show or hide names on the projector", body=SESSION_PATCH
+    "PATCH",
+    "/sessions/{session_id}",
+    "Show or hide names on the projector",
+    body=bodies.SessionPatch,
 )
 async def update_session(call: Call) -> Any:
     sid = call.params["session_id"]
@@ -500,7 +480,7 @@ async def update_session(call: Call) -> Any:
     return await call.sessions.state(sid)
 
 
-def _command(name: str, summary: str, body: Body | None = None) -> None:
+def _command(name: str, summary: str, body: type[Body] | None = None) -> None:
     async def run(call: Call) -> Any:
         sid = call.params["session_id"]
         method = getattr(call.sessions, name)
@@ -513,7 +493,7 @@ def _command(name: str, summary: str, body: Body | None = None) -> None:
     endpoint("POST", f"/sessions/{{session_id}}/{name}", summary, body=body)(run)
 
 
-_command("ask", "Open a question (closes the one open before)", ASK)
+_command("ask", "Open a question (closes the one open before)", bodies.Ask)
 _command("close", "Close the open question")
 _command("reopen", "Open the current question again (before reveal)")
 _command("reveal", "Reveal the correct answer and the chart on the projector")
@@ -525,7 +505,7 @@ _command("resume", "Take up a session interrupted by a server stop")
     "PUT",
     "/sessions/{session_id}/responses/{student_id}",
     "Enter a student's answer by hand",
-    body=ANSWER,
+    body=bodies.Answer,
 )
 async def put_response(call: Call) -> Any:
     sid, student = call.params["session_id"], call.params["student_id"]
@@ -537,14 +517,12 @@ async def put_response(call: Call) -> Any:
     "GET",
     "/sessions/{session_id}/events",
     "The session's event log after a seq",
-    query={"since": "return events with seq greater than this"},
+    query={"since": Int("the events with a seq greater than this (default 0)")},
 )
 async def session_events(call: Call) -> Any:
-    raw = call.query("since", "0") or "0"
-    if not raw.isdigit():
-        raise BadRequest("since must be a whole number")
+    since = call.query("since") or 0
     await call.db.get_session(call.params["session_id"])
-    return [e.to_dict() for e in await call.db.events_since(call.params["session_id"], int(raw))]
+    return [e.to_dict() for e in await call.db.events_since(call.params["session_id"], since)]
 
 
 # -- flags, check-ins and grouping suggestions: see live.http.rules_api (registered on import) ----
@@ -555,7 +533,7 @@ async def session_events(call: Call) -> Any:
 
 async def _read_body(request: Request, limit: int) -> bytes:
     declared = request.headers.get("content-length")
-    if declared and declared.isdigit() and int(declared) > limit:
+    if declared and parse_int(declared, "Content-Length") > limit:
         raise PayloadTooLarge(f"the body is over the {limit} byte limit")
     chunks, size = [], 0
     async for chunk in request.stream():
@@ -574,22 +552,17 @@ def _asgi(ep: Endpoint) -> Callable[[Request], Awaitable[Response]]:
             role = state.tokens.require(request.headers, request.query_params, teacher=ep.teacher)
         params: dict[str, int] = {}
         for key, value in request.path_params.items():
-            if not isinstance(value, int) or value > MAX_ID:
+            if not isinstance(value, int) or not 1 <= value <= MAX_ID:
                 raise NotFound(f"no {key.removesuffix('_id')} {value}")
             params[key] = value
+        args = read_query(ep.query, request.query_params)
         raw = b""
         body: dict[str, Any] = {}
         if ep.body is not None or ep.raw_body is not None:
             raw = await _read_body(request, state.settings.max_body_bytes)
         if ep.body is not None:
-            try:
-                decoded = json.loads(raw) if raw.strip() else None
-            except (json.JSONDecodeError, UnicodeDecodeError):
-                raise BadRequest("the body is not valid JSON", code="invalid_json") from None
-            if decoded is None:
-                raise BadRequest("a JSON object body is required", code="invalid_json")
-            body = ep.body.parse(decoded, partial=ep.partial)
-        result = await ep.handler(Call(request, role, params, body, raw))
+            body = bodies.parse(ep.body, raw)
+        result = await ep.handler(Call(request, role, params, args, body, raw))
         if isinstance(result, Response):
             return result
         if ep.status == 204:
@@ -604,26 +577,35 @@ def _starlette_path(path: str) -> str:
     return "/api" + re.sub(r"\{(\w+)\}", r"{\1:int}", path)
 
 
+class _Resource:
+    """The ASGI app of one path: the view of the request's method, or a 405 naming the
+    methods it takes in ``Allow`` (HEAD answers like GET). An ASGI class rather than a function
+    so that Starlette routes every method here instead of answering 405 by itself."""
+
+    def __init__(self, views: dict[str, Callable[[Request], Awaitable[Response]]]) -> None:
+        self.views = views
+        self.allowed = tuple(sorted([*views, "HEAD"] if "GET" in views else views))
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        request = Request(scope, receive, send)
+        view = self.views.get(request.method)
+        if view is None and request.method == "HEAD":
+            view = self.views.get("GET")
+        if view is None:
+            raise MethodNotAllowed(
+                f"{request.method} is not allowed here; use {', '.join(self.allowed)}",
+                allow=self.allowed,
+            )
+        response = await view(request)
+        await response(scope, receive, send)
+
+
 def routes() -> list[Route]:
-    """One Starlette route per path, dispatching on method."""
+    """One Starlette route per path; every method reaches its ``_Resource``."""
     by_path: dict[str, list[Endpoint]] = {}
     for ep in ENDPOINTS:
         by_path.setdefault(ep.path, []).append(ep)
-    out = []
-    for path, eps in by_path.items():
-        views = {ep.method: _asgi(ep) for ep in eps}
-
-        async def dispatch(request: Request, views: dict[str, Any] = views) -> Response:
-            view = views.get(request.method)
-            if view is None and request.method == "HEAD":
-                view = views.get("GET")
-            if view is None:
-                raise MethodNotAllowed(
-                    f"{request.method} is not allowed here; use {', '.join(sorted(views))}"
-                )
-            response: Response = await view(request)
-            return response
-
-        methods = [*views, "HEAD"] if "GET" in views else list(views)
-        out.append(Route(_starlette_path(path), dispatch, methods=methods))
-    return out
+    return [
+        Route(_starlette_path(path), _Resource({ep.method: _asgi(ep) for ep in eps}))
+        for path, eps in by_path.items()
+    ]

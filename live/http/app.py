@@ -98,11 +98,13 @@ async def _error(request: Request, exc: Exception) -> Response:
         headers = {"Retry-After": str(exc.retry_after)}
         return JSONResponse(exc.body(), status_code=exc.status, headers=headers)
     if isinstance(exc, CardcheckError):
-        return JSONResponse(exc.body(), status_code=exc.status)
+        return JSONResponse(exc.body(), status_code=exc.status, headers=exc.headers)
     if isinstance(exc, HTTPException):
         code = {404: "not_found", 405: "method_not_allowed"}.get(exc.status_code, "http_error")
         message = "no such page or route" if exc.status_code == 404 else str(exc.detail)
-        return JSONResponse(error_body(code, message), status_code=exc.status_code)
+        return JSONResponse(
+            error_body(code, message), status_code=exc.status_code, headers=exc.headers
+        )
     log.exception("unhandled error on %s %s", request.method, request.url.path)
     return JSONResponse(error_body("internal", "internal error; see the server log"), 500)
 

@@ -1,187 +1,410 @@
-"""Request bodies: declared once, parsed strictly, described for OpenAPI.
+"""Request bodies: each declared once, as a pydantic model that checks it and describes it.
 
-A ``Body`` is a set of named ``Field``s. ``Body.parse`` takes decoded JSON and returns a plain
-dict or raises ``BadRequest`` with a message that names the field; ``Body.schema`` gives the
-JSON Schema the OpenAPI document shows. No field is ever trusted unchecked.
+A model is both the parser and the JSON Schema the OpenAPI document shows (``schema``), so a
+value the schema allows is a value the server takes, and a value it refuses is described there
+(bounds, ``minLength``, ``pattern``, ``maxItems``, ``uniqueItems``). ``parse`` reads the raw
+bytes of a request (pydantic's JSON parser: at most 200 levels deep, no lone surrogates) and
+returns a plain dict of the fields that were sent, or raises ``BadRequest`` with a message that
+names the field and says why.
+
+Conventions: the models are strict (``"3"`` is not a number, ``1`` is not ``true``), a whole
+number may be written ``3`` or ``3.0`` (JSON Schema's ``integer``), unknown fields are refused,
+names and texts follow ``live.text`` and are stripped of white space at their ends once valid.
+A partial update (PATCH) must change something (``minProperties: 1``). Rules the store checks
+against what it holds (an unknown id, a card already taken) answer 404 or 409, never 400.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass
-from typing import Any
+from typing import Annotated, Any, Literal, get_args, get_origin
+
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    ValidationError,
+    model_validator,
+)
+from pydantic_core import ErrorDetails
 
 from live.errors import BadRequest
+from live.ids import MAX_ID
+from live.text import NAME_PATTERN, OPTIONAL_TEXT_PATTERN, TEXT_PATTERN, name_problem
 
-__all__ = ["Body", "Bool", "Choice", "Field", "Int", "IntList", "Str", "StrList"]
+__all__ = [
+    "Answer",
+    "Ask",
+    "Body",
+    "CheckinEnd",
+    "CheckinStart",
+    "ClassBody",
+    "ClassPatch",
+    "GroupBody",
+    "GroupPatch",
+    "GroupPlan",
+    "Grouping",
+    "LiveSession",
+    "Patch",
+    "QuestionBody",
+    "QuestionPatch",
+    "QuestionSetBody",
+    "QuestionSetPatch",
+    "RulesBody",
+    "SessionBody",
+    "SessionPatch",
+    "StudentBody",
+    "StudentPatch",
+    "parse",
+    "schema",
+]
 
-_MISSING = object()
-
-
-@dataclass(frozen=True)
-class Field:
-    """One field; ``required`` fields must be present unless parsing a partial update."""
-
-    required: bool = True
-    nullable: bool = False
-    description: str = ""
-
-    def check(self, name: str, value: Any) -> Any:
-        raise NotImplementedError
-
-    def schema(self) -> dict[str, Any]:
-        raise NotImplementedError
-
-    def _schema(self, s: dict[str, Any]) -> dict[str, Any]:
-        if self.nullable:
-            s = {"anyOf": [s, {"type": "null"}]}
-        if self.description:
-            s["description"] = self.description
-        return s
-
-
-@dataclass(frozen=True)
-class Str(Field):
-    min_len: int = 1
-    max_len: int = 200
-
-    def check(self, name: str, value: Any) -> Any:
-        if not isinstance(value, str):
-            raise BadRequest(f"{name} must be a string")
-        value = value.strip()
-        if not self.min_len <= len(value) <= self.max_len:
-            raise BadRequest(f"{name} must be {self.min_len} to {self.max_len} characters")
-        return value
-
-    def schema(self) -> dict[str, Any]:
-        return self._schema(
-            {"type": "string", "minLength": self.min_len, "maxLength": self.max_len}
-        )
+MAX_CARD = 64
+ABSENT: Any = None
+"""The default of a field that is left out when not sent (``parse`` returns the fields sent)."""
+ANSWERS = ("A", "B", "C", "D")
 
 
-@dataclass(frozen=True)
-class Int(Field):
-    minimum: int = 1
-    maximum: int = 2**53
-
-    def check(self, name: str, value: Any) -> Any:
-        if isinstance(value, bool) or not isinstance(value, int):
-            raise BadRequest(f"{name} must be a whole number")
-        if not self.minimum <= value <= self.maximum:
-            raise BadRequest(f"{name} must be between {self.minimum} and {self.maximum}")
-        return value
-
-    def schema(self) -> dict[str, Any]:
-        return self._schema({"type": "integer", "minimum": self.minimum, "maximum": self.maximum})
+def _whole(value: Any) -> Any:
+    """3.0 is the integer 3 in JSON Schema; any other float stays a float and is refused."""
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    return value
 
 
-@dataclass(frozen=True)
-class Bool(Field):
-    def check(self, name: str, value: Any) -> Any:
-        if not isinstance(value, bool):
-            raise BadRequest(f"{name} must be true or false")
-        return value
-
-    def schema(self) -> dict[str, Any]:
-        return self._schema({"type": "boolean"})
+def _strip(value: str) -> str:
+    return value.strip()
 
 
-@dataclass(frozen=True)
-class Choice(Field):
-    options: tuple[str, ...] = ()
-
-    def check(self, name: str, value: Any) -> Any:
-        if value not in self.options:
-            raise BadRequest(f"{name} must be one of {', '.join(self.options)}")
-        return value
-
-    def schema(self) -> dict[str, Any]:
-        return self._schema({"type": "string", "enum": list(self.options)})
+Id = Annotated[int, Field(ge=1, le=MAX_ID), BeforeValidator(_whole)]
+Card = Annotated[int, Field(ge=1, le=MAX_CARD), BeforeValidator(_whole)]
+Letter = Literal["A", "B", "C", "D"]
 
 
-@dataclass(frozen=True)
-class StrList(Field):
-    min_items: int = 0
-    max_items: int = 50
-    item_max_len: int = 200
-
-    def check(self, name: str, value: Any) -> Any:
-        if not isinstance(value, list):
-            raise BadRequest(f"{name} must be a list of strings")
-        if not self.min_items <= len(value) <= self.max_items:
-            raise BadRequest(f"{name} must have {self.min_items} to {self.max_items} items")
-        item = Str(max_len=self.item_max_len)
-        return [item.check(f"{name}[{i}]", v) for i, v in enumerate(value)]
-
-    def schema(self) -> dict[str, Any]:
-        return self._schema(
-            {
-                "type": "array",
-                "items": {"type": "string", "minLength": 1, "maxLength": self.item_max_len},
-                "minItems": self.min_items,
-                "maxItems": self.max_items,
-            }
-        )
+def _line(max_len: int) -> Any:
+    return Field(min_length=1, max_length=max_len, pattern=NAME_PATTERN)
 
 
-@dataclass(frozen=True)
-class IntList(Field):
-    max_items: int = 500
+# Names: one line, not blank (live.text), 1 to N characters.
+Name32 = Annotated[str, _line(32), AfterValidator(_strip)]
+Name100 = Annotated[str, _line(100), AfterValidator(_strip)]
+Name200 = Annotated[str, _line(200), AfterValidator(_strip)]
+Name500 = Annotated[str, _line(500), AfterValidator(_strip)]
+# Texts: lines of text; a prompt may not be blank, a note or a goal may be empty.
+Prompt = Annotated[
+    str, Field(min_length=1, max_length=2000, pattern=TEXT_PATTERN), AfterValidator(_strip)
+]
+Note100 = Annotated[
+    str, Field(max_length=100, pattern=OPTIONAL_TEXT_PATTERN), AfterValidator(_strip)
+]
+Note500 = Annotated[
+    str, Field(max_length=500, pattern=OPTIONAL_TEXT_PATTERN), AfterValidator(_strip)
+]
+Note2000 = Annotated[
+    str, Field(max_length=2000, pattern=OPTIONAL_TEXT_PATTERN), AfterValidator(_strip)
+]
+Choices = Annotated[list[Name500], Field(min_length=2, max_length=4)]
+Skills = Annotated[list[Name100], Field(max_length=20)]
 
-    def check(self, name: str, value: Any) -> Any:
-        if not isinstance(value, list) or len(value) > self.max_items:
-            raise BadRequest(f"{name} must be a list of at most {self.max_items} ids")
-        return [Int().check(f"{name}[{i}]", v) for i, v in enumerate(value)]
 
-    def schema(self) -> dict[str, Any]:
-        return self._schema(
-            {
-                "type": "array",
-                "items": {"type": "integer", "minimum": 1},
-                "maxItems": self.max_items,
-            }
-        )
+def _distinct(ids: list[int]) -> list[int]:
+    if len(set(ids)) != len(ids):
+        raise ValueError("lists an id twice")
+    return ids
 
 
-class Body:
-    """A JSON object body made of named fields; unknown keys are refused."""
+# Distinct ids (the students of a group).
+StudentIds = Annotated[
+    list[Id],
+    Field(max_length=500, json_schema_extra={"uniqueItems": True}),
+    AfterValidator(_distinct),
+]
+QuestionIds = Annotated[list[Id], Field(max_length=200)]
 
-    def __init__(self, **fields: Field) -> None:
-        self.fields = fields
 
-    def parse(self, raw: Any, *, partial: bool = False) -> dict[str, Any]:
-        """Check ``raw`` (decoded JSON); ``partial`` makes every field optional (PATCH)."""
-        if not isinstance(raw, dict):
-            raise BadRequest("the body must be a JSON object")
-        unknown = sorted(set(raw) - set(self.fields))
-        if unknown:
-            raise BadRequest(f"unknown field {unknown[0]!r}; expected {', '.join(self.fields)}")
-        out: dict[str, Any] = {}
-        for name, spec in self.fields.items():
-            value = raw.get(name, _MISSING)
-            if value is _MISSING:
-                if spec.required and not partial:
-                    raise BadRequest(f"{name} is required")
-                continue
-            if value is None:
-                if not spec.nullable:
-                    raise BadRequest(f"{name} may not be null")
-                out[name] = None
-                continue
-            out[name] = spec.check(name, value)
-        if partial and not out:
-            raise BadRequest(f"nothing to change; send one of {', '.join(self.fields)}")
-        return out
+def _tidy(schema: dict[str, Any]) -> None:
+    """No titles or defaults on properties: a default here means 'not sent', never a value."""
+    for prop in schema.get("properties", {}).values():
+        prop.pop("title", None)
+        prop.pop("default", None)
 
-    def schema(self, *, partial: bool = False) -> dict[str, Any]:
-        required: Sequence[str] = (
-            [] if partial else [n for n, f in self.fields.items() if f.required]
-        )
-        s: dict[str, Any] = {
-            "type": "object",
-            "additionalProperties": False,
-            "properties": {n: f.schema() for n, f in self.fields.items()},
-        }
-        if required:
-            s["required"] = list(required)
-        return s
+
+def _tidy_patch(schema: dict[str, Any]) -> None:
+    _tidy(schema)
+    schema["minProperties"] = 1
+
+
+class Body(BaseModel):
+    """A JSON object body."""
+
+    model_config = ConfigDict(strict=True, extra="forbid", json_schema_extra=_tidy)
+
+
+class Patch(Body):
+    """A partial update: every field optional (``ABSENT``: not sent, never null), at least
+    one sent."""
+
+    model_config = ConfigDict(json_schema_extra=_tidy_patch)
+
+    @model_validator(mode="after")
+    def _changes_something(self) -> Patch:
+        if not self.model_fields_set:
+            raise ValueError(f"nothing to change; send one of {', '.join(type(self).model_fields)}")
+        return self
+
+
+# -- the bodies ----------------------------------------------------------------------------
+
+
+class ClassBody(Body):
+    name: Name200
+    archived: bool = False
+
+
+class ClassPatch(Patch):
+    name: Name200 = ABSENT
+    archived: bool = ABSENT
+
+
+class StudentBody(Body):
+    name: Name200
+    card: Card | None = Field(ABSENT, description="1-64; the next free card if absent or null")
+    active: bool = True
+
+
+class StudentPatch(Patch):
+    """A card may change but not become null: archive the student to free it."""
+
+    name: Name200 = ABSENT
+    card: Card = ABSENT
+    active: bool = ABSENT
+
+
+class GroupBody(Body):
+    name: Name100
+    students: StudentIds = []
+    colour: Name32 = Field(ABSENT, description="the group's colour; one is picked if absent")
+    goal: Note500 = ""
+    skill: Note100 = Field("", description="the skill tag the goal is about")
+
+
+class GroupPatch(Patch):
+    name: Name100 = ABSENT
+    students: StudentIds = ABSENT
+    colour: Name32 = ABSENT
+    goal: Note500 = ABSENT
+    skill: Note100 = ABSENT
+
+
+class QuestionBody(Body):
+    """``correct`` names one of the choices (C needs three, D four), or null for a poll."""
+
+    prompt: Prompt
+    choices: Choices
+    correct: Letter | None = Field(description="the right choice's letter; null for a poll")
+    skills: Skills = []
+    archived: bool = False
+
+    model_config = ConfigDict(json_schema_extra=lambda s: _tidy_question(s))
+
+    @model_validator(mode="after")
+    def _correct_is_a_choice(self) -> QuestionBody:
+        if self.correct is not None and ANSWERS.index(self.correct) >= len(self.choices):
+            raise ValueError(
+                f"correct answer {self.correct} is not one of the {len(self.choices)} choices"
+            )
+        return self
+
+
+def _tidy_question(schema: dict[str, Any]) -> None:
+    """The schema's form of ``_correct_is_a_choice``: a poll, A or B with any choices, C with
+    three or more, D with four."""
+    _tidy(schema)
+    schema["anyOf"] = [
+        {"properties": {"correct": {"enum": [None, "A", "B"]}}},
+        {"properties": {"correct": {"const": "C"}, "choices": {"minItems": 3}}},
+        {"properties": {"correct": {"const": "D"}, "choices": {"minItems": 4}}},
+    ]
+
+
+class QuestionPatch(Patch):
+    """Checked against the stored question: a correct answer outside its choices is a 409."""
+
+    prompt: Prompt = ABSENT
+    choices: Choices = ABSENT
+    correct: Letter | None = Field(ABSENT, description="null makes it a poll")
+    skills: Skills = ABSENT
+    archived: bool = ABSENT
+
+
+class QuestionSetBody(Body):
+    name: Name200
+    questions: QuestionIds
+
+
+class QuestionSetPatch(Patch):
+    name: Name200 = ABSENT
+    questions: QuestionIds = ABSENT
+
+
+class SessionBody(Body):
+    class_id: Id
+    set_id: Id | None = None
+
+
+class SessionPatch(Body):
+    show_names: bool
+
+
+class LiveSession(Body):
+    """The session a class's projector link shows."""
+
+    session_id: Id | None = Field(description="a running session of the class; null clears it")
+
+
+class Ask(Body):
+    question_id: Id
+
+
+class Answer(Body):
+    answer: Letter
+
+
+class CheckinStart(Body):
+    group_id: Id
+
+
+class CheckinEnd(Body):
+    note: Note2000 = ""
+    goal: Note500 = Field("", description="the goal agreed; becomes the group's goal")
+    next_step: Note500 = ""
+
+
+class RulesBody(Body):
+    toml: Annotated[str, Field(max_length=50_000, description="TOML; empty for the defaults")]
+
+
+class GroupPlan(Body):
+    """One group to keep or create when accepting a grouping suggestion."""
+
+    id: Id = Field(ABSENT, description="an existing group of the class to update")
+    name: Name100
+    students: Annotated[StudentIds, Field(max_length=200)]
+    skill: Note100 = ""
+    goal: Note500 = ""
+
+
+class Grouping(Body):
+    """Groups with the same name, or a student in two groups, conflict (409)."""
+
+    groups: Annotated[list[GroupPlan], Field(min_length=1, max_length=64)]
+    archive_others: bool = False
+
+
+# -- parsing -------------------------------------------------------------------------------
+
+_FIELDS_SHOWN = 3
+
+
+def parse(model: type[Body], raw: bytes) -> dict[str, Any]:
+    """The fields sent in ``raw`` (a JSON object), checked; ``BadRequest`` otherwise.
+
+    Nested models come back as dicts too; fields not sent are absent (handlers use ``.get``).
+    """
+    if not raw.strip():
+        raise BadRequest("a JSON object body is required", code="invalid_json")
+    try:
+        value = model.model_validate_json(raw)
+    except ValidationError as exc:
+        errors = exc.errors(include_url=False, include_input=True)
+        first = errors[0]
+        if first["type"] == "json_invalid":
+            raise BadRequest(_json_message(first), code="invalid_json") from None
+        message = "; ".join(_message(model, e) for e in errors[:_FIELDS_SHOWN])
+        if len(errors) > _FIELDS_SHOWN:
+            message += f"; and {len(errors) - _FIELDS_SHOWN} more"
+        raise BadRequest(message) from None
+    return value.model_dump(exclude_unset=True)
+
+
+def schema(model: type[Body]) -> dict[str, Any]:
+    """The JSON Schema of ``model``, as the OpenAPI document shows it."""
+    return model.model_json_schema(ref_template="#/components/schemas/{model}")
+
+
+def _json_message(error: ErrorDetails) -> str:
+    detail = str((error.get("ctx") or {}).get("error", "malformed"))
+    if "recursion limit" in detail:
+        return "the body is nested too deeply (JSON may nest at most 200 levels)"
+    if "hex escape" in detail or "code point" in detail:
+        return f"the body is not valid JSON: a string holds a lone surrogate ({detail})"
+    return f"the body is not valid JSON: {detail}"
+
+
+def _where(loc: tuple[int | str, ...]) -> str:
+    out = ""
+    for part in loc:
+        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
+    return out
+
+
+def _message(model: type[Body], error: ErrorDetails) -> str:
+    """One validation error in words a person can act on."""
+    kind, ctx, value = error["type"], error.get("ctx") or {}, error.get("input")
+    loc = tuple(p for p in error["loc"] if not (isinstance(p, str) and p.startswith("function-")))
+    field = _where(loc) or "the body"
+    if kind in ("model_type", "model_attributes_type", "dict_type"):
+        return f"{field} must be a JSON object" if loc else "the body must be a JSON object"
+    if kind == "missing":
+        return f"{field} is required"
+    if kind == "extra_forbidden":
+        fields = _model_at(model, loc[:-1]).model_fields
+        return f"unknown field {str(loc[-1])!r}; expected {', '.join(fields)}"
+    if value is None and kind.endswith("_type"):
+        return f"{field} may not be null"
+    if kind.startswith("int") or kind == "float_type":
+        return f"{field} must be a whole number"
+    if kind == "greater_than_equal":
+        return f"{field} must be at least {ctx.get('ge')}"
+    if kind == "less_than_equal":
+        return f"{field} must be at most {ctx.get('le')}"
+    if kind in ("string_type", "str_type"):
+        return f"{field} must be a string"
+    if kind == "string_too_short":
+        return f"{field} must not be empty"
+    if kind == "string_too_long":
+        return f"{field} must be at most {ctx.get('max_length')} characters"
+    if kind == "string_pattern_mismatch":
+        problem = name_problem(value) if isinstance(value, str) else None
+        if problem is None and isinstance(value, str) and value.strip():
+            problem = "contains a control character"
+        return f"{field} {problem or 'is blank'}"
+    if kind == "bool_type":
+        return f"{field} must be true or false"
+    if kind == "literal_error":
+        return f"{field} must be one of {ctx.get('expected', 'A, B, C, D')}".replace("'", "")
+    if kind == "list_type":
+        return f"{field} must be a list"
+    if kind in ("too_short", "too_long"):
+        low, high = ctx.get("min_length", 0), ctx.get("max_length")
+        if kind == "too_long":
+            return f"{field} may have at most {high} items"
+        return f"{field} needs at least {low} items"
+    if kind == "value_error":
+        reason = str(ctx.get("error", error["msg"]))
+        return f"{field} {reason}" if loc else reason
+    return f"{field}: {error['msg']}"
+
+
+def _model_at(model: type[BaseModel], loc: tuple[int | str, ...]) -> type[BaseModel]:
+    """The model (``model`` or one nested in it) whose field list ``loc`` points into."""
+    for part in loc:
+        if isinstance(part, int) or part not in model.model_fields:
+            continue
+        annotation = model.model_fields[part].annotation
+        while get_origin(annotation) is not None:  # list[GroupPlan] -> GroupPlan
+            annotation = get_args(annotation)[0]
+        if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+            model = annotation
+    return model

@@ -15,32 +15,29 @@ from typing import Any
 from starlette.responses import Response
 
 from live.errors import BadRequest
+from live.http import bodies
 from live.http.api import Call, endpoint
-from live.http.bodies import Body, Int
 from live.http.pairing import qr_svg, scanner_url
+from live.http.params import Choice, Flag, Id
 
 __all__ = ["cards_pdf", "class_live", "pair_svg", "set_class_live"]
 
-LIVE = Body(
-    session_id=Int(nullable=True, description="a running session of the class; null clears it")
-)
+_SESSION = {
+    "session": Id("the session to scan for: a scanner link names its session", required=True)
+}
 
 
 async def _session_param(call: Call) -> int:
-    raw = call.query("session")
-    if raw is None or raw == "":
-        raise BadRequest("?session=<id> is required: a scanner link names its session")
-    if not (raw.isascii() and raw.isdigit()) or len(raw) > 15:
-        raise BadRequest("session must be a whole number")
-    await call.db.get_session(int(raw))  # NotFound for an unknown session
-    return int(raw)
+    session: int = call.query("session")
+    await call.db.get_session(session)  # NotFound for an unknown session
+    return session
 
 
 @endpoint(
     "GET",
     "/pair",
     "The scanner link a phone on this network can open (teacher token)",
-    query={"session": "the session to scan for (required)"},
+    query=_SESSION,
 )
 async def pair(call: Call) -> Any:
     settings = call.request.app.state.settings
@@ -54,8 +51,8 @@ async def pair(call: Call) -> Any:
     "GET",
     "/pair.svg",
     "The scanner link as a QR code (SVG) for a phone to pair",
-    query={"session": "the session to scan for (required)"},
-    produces="image/svg+xml",
+    query=_SESSION,
+    produces=("image/svg+xml",),
 )
 async def pair_svg(call: Call) -> Any:
     settings = call.request.app.state.settings
@@ -77,7 +74,7 @@ async def class_live(call: Call) -> Any:
     "PUT",
     "/classes/{class_id}/live",
     "Put a running session of the class on its projector (null: none)",
-    body=LIVE,
+    body=bodies.LiveSession,
 )
 async def set_class_live(call: Call) -> Any:
     row = await call.db.set_live_session(call.params["class_id"], call.body["session_id"])
@@ -89,13 +86,6 @@ async def _live(call: Call, row: dict[str, Any]) -> dict[str, Any]:
     session = None if row["session"] is None else await call.db.get_session(row["session"])
     status = None if session is None else session["status"]
     return {**row, "status": status, "projector_url": urls.class_projector(row["class_id"])}
-
-
-def _choice(call: Call, name: str, options: tuple[str, ...], default: str) -> str:
-    value = call.query(name) or default
-    if value not in options:
-        raise BadRequest(f"{name} must be one of {', '.join(options)}, not {value!r}")
-    return value
 
 
 def _render_pdf(
@@ -113,18 +103,18 @@ def _render_pdf(
     "/classes/{class_id}/cards.pdf",
     "Printable cards for a class's students",
     query={
-        "per_page": "1, 2 or 4 cards per page (default 2)",
-        "paper": "letter or a4 (default letter)",
-        "names": "1 to print each student's name on their card",
+        "per_page": Choice("1, 2 or 4 cards per page (default 2)", options=("1", "2", "4")),
+        "paper": Choice("letter or a4 (default letter)", options=("letter", "a4")),
+        "names": Flag("1 to print each student's name on their card"),
     },
-    produces="application/pdf",
+    produces=("application/pdf",),
 )
 async def cards_pdf(call: Call) -> Any:
     class_id = call.params["class_id"]
     cls = await call.db.get_class(class_id)
-    per_page = int(_choice(call, "per_page", ("1", "2", "4"), "2"))
-    paper = _choice(call, "paper", ("letter", "a4"), "letter")
-    with_names = _choice(call, "names", ("0", "1"), "0") == "1"
+    per_page = int(call.query("per_page") or "2")
+    paper = call.query("paper") or "letter"
+    with_names = bool(call.query("names"))
     students = [s for s in await call.db.list_students(class_id) if s["card"] is not None]
     if not students:
         raise BadRequest("this class has no students with cards yet")

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from datetime import UTC, date, datetime, tzinfo
+from datetime import UTC, datetime, tzinfo
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -21,33 +21,22 @@ from starlette.responses import Response
 
 from live.errors import BadRequest
 from live.http.api import Call, endpoint, rows_rejected
+from live.http.params import Choice, Day, Flag, Param, Text, Zone
 from live.reports.export import FORMATS, export, file_name
 from live.reports.imports import parse_question_set, rejected_json
 from live.reports.report import ReportData, read_class, read_session, read_set
 from live.reports.report_html import render_report
 
-__all__ = ["download", "parse_day", "parse_format", "parse_tz"]
+__all__ = ["download", "parse_tz"]
 
 _FORMAT_HELP = "one of " + ", ".join(f"{k} ({f.description})" for k, f in FORMATS.items())
-_EXPORT_QUERY = {"format": _FORMAT_HELP, "tz": "IANA time zone for dates (default: the server's)"}
-
-
-def parse_format(raw: str | None) -> str:
-    fmt = (raw or "csv").lower()
-    if fmt not in FORMATS:
-        raise BadRequest(
-            f"format must be one of {', '.join(FORMATS)}, not {raw!r}", code="bad_format"
-        )
-    return fmt
-
-
-def parse_day(name: str, raw: str | None) -> date | None:
-    if not raw:
-        return None
-    try:
-        return date.fromisoformat(raw)
-    except ValueError:
-        raise BadRequest(f"{name} must be a date like 2024-09-02, not {raw!r}") from None
+_TZ = Zone("IANA time zone for dates (default: the server's)")
+_EXPORT_QUERY: dict[str, Param] = {
+    "format": Choice(_FORMAT_HELP + "; default csv", options=tuple(FORMATS), code="bad_format"),
+    "tz": _TZ,
+}
+# what an export answers with: each format's own media type (the OpenAPI document lists them)
+_EXPORT_TYPES = tuple(dict.fromkeys(f.media_type.split(";")[0] for f in FORMATS.values()))
 
 
 def parse_tz(raw: str | None) -> tzinfo:
@@ -79,7 +68,7 @@ def download(data: ReportData, fmt: str, tz: tzinfo) -> Response:
 
 
 async def _export(call: Call, read: Callable[[tzinfo], ReportData]) -> Response:
-    fmt = parse_format(call.query("format"))
+    fmt = call.query("format") or "csv"
     tz = parse_tz(call.query("tz"))
 
     def work() -> Response:
@@ -94,7 +83,7 @@ async def _export(call: Call, read: Callable[[tzinfo], ReportData]) -> Response:
     "/sessions/{session_id}/export",
     "Download a session's results",
     query=_EXPORT_QUERY,
-    produces="application/octet-stream",
+    produces=_EXPORT_TYPES,
 )
 async def export_session(call: Call) -> Any:
     sid = call.params["session_id"]
@@ -107,14 +96,14 @@ async def export_session(call: Call) -> Any:
     "Download a class's results over a date range (that class only)",
     query={
         **_EXPORT_QUERY,
-        "from": "first day, YYYY-MM-DD (inclusive)",
-        "to": "last day, YYYY-MM-DD (inclusive)",
+        "from": Day("first day, YYYY-MM-DD (inclusive)"),
+        "to": Day("last day, YYYY-MM-DD (inclusive)"),
     },
-    produces="application/octet-stream",
+    produces=_EXPORT_TYPES,
 )
 async def export_class(call: Call) -> Any:
     cid = call.params["class_id"]
-    start, end = parse_day("from", call.query("from")), parse_day("to", call.query("to"))
+    start, end = call.query("from"), call.query("to")
     if start and end and start > end:
         raise BadRequest("from must not be after to")
     return await _export(call, lambda tz: read_class(call.store, cid, start=start, end=end, tz=tz))
@@ -125,7 +114,7 @@ async def export_class(call: Call) -> Any:
     "/sets/{set_id}/export",
     "Download the results of every session of a set",
     query=_EXPORT_QUERY,
-    produces="application/octet-stream",
+    produces=_EXPORT_TYPES,
 )
 async def export_set(call: Call) -> Any:
     set_id = call.params["set_id"]
@@ -136,8 +125,8 @@ async def export_set(call: Call) -> Any:
     "GET",
     "/sessions/{session_id}/report",
     "Printable HTML report: item analysis with a chart per question, scores, groups",
-    query={"tz": _EXPORT_QUERY["tz"], "download": "1 to download instead of view"},
-    produces="text/html",
+    query={"tz": _TZ, "download": Flag("1 to download instead of view")},
+    produces=("text/html",),
 )
 async def session_report(call: Call) -> Any:
     sid = call.params["session_id"]
@@ -152,7 +141,7 @@ async def session_report(call: Call) -> Any:
         html,
         media_type="text/html; charset=utf-8",
         headers={
-            "Content-Disposition": _attachment(name, inline=call.query("download") != "1"),
+            "Content-Disposition": _attachment(name, inline=not call.query("download")),
             "Cache-Control": "no-store",
             # self-contained: nothing may be fetched, and no script runs
             "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'; "
@@ -167,12 +156,13 @@ async def session_report(call: Call) -> Any:
     "Import a question set from CSV (prompt, choice a-d or choices, correct, skills)",
     raw_body="text/csv",
     status=201,
-    query={"name": "the new set's name", "partial": "1 to import the good rows"},
+    query={
+        "name": Text("the new set's name (default: Imported questions)", name=True),
+        "partial": Flag("1 to import the good rows"),
+    },
 )
 async def import_set(call: Call) -> Any:
-    name = (call.query("name") or "Imported questions").strip()
-    if not 1 <= len(name) <= 200:
-        raise BadRequest("name must be 1 to 200 characters")
+    name = call.query("name") or "Imported questions"
     try:
         text = call.raw.decode("utf-8-sig")
     except UnicodeDecodeError:
@@ -182,7 +172,7 @@ async def import_set(call: Call) -> Any:
     except ValueError as exc:
         raise BadRequest(str(exc)) from None
     rejected = rejected_json(sheet.rejected)
-    if rejected and call.query("partial") != "1":
+    if rejected and not call.query("partial"):
         return rows_rejected(rejected)
     if not sheet.rows:
         raise BadRequest("the file has no questions", code="rows_rejected")

@@ -7,84 +7,36 @@ appear in the routes and the OpenAPI document like the rest. All of them need th
 from __future__ import annotations
 
 import json
-from dataclasses import asdict, dataclass
+from dataclasses import asdict
 from typing import Any
 
-from live.errors import BadRequest
+from live.errors import BadRequest, Conflict, NotFound
+from live.http import bodies
 from live.http.api import Call, endpoint, now
-from live.http.bodies import Body, Bool, Field, Int, IntList, Str
+from live.http.params import Flag, Id, Int, Param, Text
 from live.rules.flags import RuleEngine
 from live.rules.grouping import Answer, suggest
 from live.rules.rules import RulesError, load_rules
 from live.store.checkins import end_checkin, get_checkin, start_checkin
 
-__all__ = ["CHECKIN", "CHECKIN_END", "GROUPS", "RULES"]
+__all__ = ["GROUPING_QUERY"]
 
-CHECKIN = Body(group_id=Int())
-CHECKIN_END = Body(
-    note=Str(required=False, min_len=0, max_len=2000),
-    goal=Str(
-        required=False,
-        min_len=0,
-        max_len=500,
-        description="the goal agreed; becomes the group's goal",
+GROUPING_QUERY: dict[str, Param] = {
+    "skills": Text(
+        "comma-separated skill tags (at least one)",
+        required=True,
+        max_len=2000,
+        pattern=r"[^,\x00-\x20]",
+        hint="needs at least one skill tag: ?skills=tag1,tag2",
     ),
-    next_step=Str(required=False, min_len=0, max_len=500),
-)
-RULES = Body(
-    toml=Str(min_len=0, max_len=50_000, description="TOML override; empty for the defaults")
-)
-
-
-@dataclass(frozen=True)
-class GroupList(Field):
-    """A list of groups to accept: ``[{"name", "students": [ids], "skill"?, "goal"?, "id"?}]``."""
-
-    max_items: int = 64
-    _GROUP = Body(
-        id=Int(required=False),
-        name=Str(max_len=100),
-        students=IntList(max_items=200),
-        skill=Str(required=False, min_len=0, max_len=100),
-        goal=Str(required=False, min_len=0, max_len=500),
-    )
-
-    def check(self, name: str, value: Any) -> Any:
-        if not isinstance(value, list) or not 1 <= len(value) <= self.max_items:
-            raise BadRequest(f"{name} must be a list of 1 to {self.max_items} groups")
-        out = []
-        for i, item in enumerate(value):
-            try:
-                out.append(self._GROUP.parse(item))
-            except BadRequest as exc:
-                raise BadRequest(f"{name}[{i}]: {exc.message}") from None
-        return out
-
-    def schema(self) -> dict[str, Any]:
-        return self._schema(
-            {
-                "type": "array",
-                "items": self._GROUP.schema(),
-                "minItems": 1,
-                "maxItems": self.max_items,
-            }
-        )
-
-
-GROUPS = Body(groups=GroupList(), archive_others=Bool(required=False))
+    "size": Int("students per group, 2-12 (default 4)", minimum=2, maximum=12),
+    "sessions": Int("only the class's last N sessions (default all)", minimum=1),
+}
 
 
 def _engine(call: Call) -> RuleEngine:
     engine: RuleEngine = call.request.app.state.engine
     return engine
-
-
-def _ids(raw: str | None, name: str) -> int | None:
-    if raw is None:
-        return None
-    if not raw.isdigit() or len(raw) > 15:
-        raise BadRequest(f"{name} must be a whole number")
-    return int(raw)
 
 
 # -- flags -------------------------------------------------------------------------------
@@ -94,12 +46,12 @@ def _ids(raw: str | None, name: str) -> int | None:
     "GET",
     "/sessions/{session_id}/flags",
     "The session's flags, oldest first",
-    query={"open": "1 for the open flags only"},
+    query={"open": Flag("1 for the open flags only")},
 )
 async def session_flags(call: Call) -> Any:
     await call.db.get_session(call.params["session_id"])
     return await call.db.flags(
-        session_id=call.params["session_id"], open_only=call.query("open") == "1"
+        session_id=call.params["session_id"], open_only=bool(call.query("open"))
     )
 
 
@@ -128,7 +80,7 @@ async def dismiss_flag(call: Call) -> Any:
     "POST",
     "/sessions/{session_id}/checkins",
     "Start a check-in with a group (resolves its open flags, resets its timer)",
-    body=CHECKIN,
+    body=bodies.CheckinStart,
     status=201,
 )
 async def create_checkin(call: Call) -> Any:
@@ -146,7 +98,7 @@ async def create_checkin(call: Call) -> Any:
     "POST",
     "/sessions/{session_id}/checkins/{checkin_id}/end",
     "End a check-in with a note, the goal agreed and the next step",
-    body=CHECKIN_END,
+    body=bodies.CheckinEnd,
 )
 async def finish_checkin(call: Call) -> Any:
     sid, cid = call.params["session_id"], call.params["checkin_id"]
@@ -181,12 +133,12 @@ async def session_checkins(call: Call) -> Any:
     "GET",
     "/classes/{class_id}/checkins",
     "The class's check-ins over time, with minutes per group",
-    query={"group_id": "only this group"},
+    query={"group_id": Id("only this group's check-ins")},
 )
 async def class_checkins(call: Call) -> Any:
     class_id = call.params["class_id"]
     await call.db.get_class(class_id)
-    group = _ids(call.query("group_id"), "group_id")
+    group = call.query("group_id")
     if group is not None:
         await call.db.get_group(group, class_id=class_id)
     rows = await call.db.checkins(class_id=class_id, group_id=group)
@@ -223,7 +175,7 @@ async def class_rules(call: Call) -> Any:
     "PUT",
     "/classes/{class_id}/rules",
     "Set the class's rule override (TOML; checked before it is stored)",
-    body=RULES,
+    body=bodies.RulesBody,
 )
 async def set_class_rules(call: Call) -> Any:
     text = call.body["toml"]
@@ -261,22 +213,14 @@ async def _answers(call: Call, class_id: int, sessions: int | None) -> list[Answ
     "GET",
     "/classes/{class_id}/grouping",
     "Suggest small groups by need on chosen skills, with the evidence per student",
-    query={
-        "skills": "comma-separated skill tags (required)",
-        "size": "students per group, 2-12 (default 4)",
-        "sessions": "only the class's last N sessions (default all)",
-    },
+    query=GROUPING_QUERY,
 )
 async def grouping(call: Call) -> Any:
     class_id = call.params["class_id"]
     students = await call.db.list_students(class_id)
-    skills = [s.strip() for s in (call.query("skills") or "").split(",") if s.strip()]
-    if not skills:
-        raise BadRequest("skills is required: ?skills=tag1,tag2")
-    size = _ids(call.query("size"), "size") or 4
-    if not 2 <= size <= 12:
-        raise BadRequest("size must be between 2 and 12")
-    sessions = _ids(call.query("sessions"), "sessions")
+    skills = [s.strip() for s in call.query("skills").split(",") if s.strip()]
+    size = call.query("size") or 4
+    sessions = call.query("sessions")
     answers = await _answers(call, class_id, sessions)
     result = suggest(students, answers, skills, size=size)
     result["current"] = await call.db.list_groups(class_id)
@@ -287,7 +231,7 @@ async def grouping(call: Call) -> Any:
     "POST",
     "/classes/{class_id}/grouping/accept",
     "Accept (edited) suggestions: create or update the groups; history is kept",
-    body=GROUPS,
+    body=bodies.Grouping,
 )
 async def accept_grouping(call: Call) -> Any:
     class_id = call.params["class_id"]
@@ -297,17 +241,17 @@ async def accept_grouping(call: Call) -> Any:
     active = {s["id"] for s in await call.db.list_students(class_id)}
     seen: set[int] = set()
     names: set[str] = set()
-    for g in groups:
+    for g in groups:  # a name or a student twice conflicts; an unknown id is not found
         if g["name"] in names:
-            raise BadRequest(f"two groups are called {g['name']!r}")
+            raise Conflict(f"two groups are called {g['name']!r}")
         names.add(g["name"])
         if "id" in g and g["id"] not in existing:
-            raise BadRequest(f"no group {g['id']} in class {class_id}")
+            raise NotFound(f"no group {g['id']} in class {class_id}")
         for sid in g["students"]:
             if sid not in active:
-                raise BadRequest(f"no active student {sid} in class {class_id}")
+                raise NotFound(f"no active student {sid} in class {class_id}")
             if sid in seen:
-                raise BadRequest(f"student {sid} is in two groups")
+                raise Conflict(f"student {sid} is in two groups")
             seen.add(sid)
     t = now()
     kept: list[int] = []

@@ -25,8 +25,9 @@ from typing import Any
 
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
-from live.errors import Unavailable
+from live.errors import BadRequest, Unavailable
 from live.events import Event
+from live.ids import parse_int
 from live.realtime.bus import Overflow, Subscription
 from live.realtime.sockets import (
     CLOSE_BAD_REQUEST,
@@ -55,13 +56,15 @@ async def live_socket(ws: WebSocket) -> None:
     if opened is None:
         return
     raw_since = ws.query_params.get("since")
-    if raw_since is not None and (not raw_since.isdigit() or len(raw_since) > 15):
-        await refuse(ws, CLOSE_BAD_REQUEST, "bad_request", "since must be a whole number")
+    try:
+        since = None if raw_since is None else parse_int(raw_since, "since")
+    except BadRequest as exc:
+        await refuse(ws, CLOSE_BAD_REQUEST, "bad_request", exc.message)
         return
     state = ws.app.state
     sub = state.bus.subscribe(opened.session_id, maxsize=QUEUE_SIZE)
     feed = Feed(ws, state.calls, opened.session_id, opened.role)
-    sender = asyncio.create_task(feed.run(sub, None if raw_since is None else int(raw_since)))
+    sender = asyncio.create_task(feed.run(sub, since))
     sub.on_overflow = sender.cancel  # a client stuck in send is cut loose at once
     try:
         await _read_until_closed(ws, sender)

@@ -18,7 +18,8 @@ from urllib.parse import urlsplit
 
 from starlette.websockets import WebSocket, WebSocketState
 
-from live.errors import NotFound, Unavailable
+from live.errors import BadRequest, NotFound, Unavailable
+from live.ids import parse_id
 from live.session import Role
 from live.settings import Settings
 
@@ -107,16 +108,21 @@ async def open_socket(ws: WebSocket, *, teacher: bool) -> Opened | None:
     if teacher and role != "teacher":
         await refuse(ws, CLOSE_FORBIDDEN, "forbidden", "scanning needs the teacher's token")
         return None
-    raw = ws.query_params.get("session", "")
-    if not raw.isdigit() or len(raw) > 15:
+    raw = ws.query_params.get("session")
+    if raw is None:
         await refuse(ws, CLOSE_BAD_REQUEST, "bad_request", "?session=<id> is required")
         return None
     try:
-        session = await state.calls.get_session(int(raw))
+        session_id = parse_id(raw, "session")
+    except BadRequest as exc:
+        await refuse(ws, CLOSE_BAD_REQUEST, "bad_request", exc.message)
+        return None
+    try:
+        session = await state.calls.get_session(session_id)
     except NotFound:
-        await refuse(ws, CLOSE_NOT_FOUND, "not_found", f"no session {raw}")
+        await refuse(ws, CLOSE_NOT_FOUND, "not_found", f"no session {session_id}")
         return None
     except Unavailable as exc:
         await refuse(ws, CLOSE_TRY_AGAIN, exc.code, exc.message)
         return None
-    return Opened(role, int(raw), session)
+    return Opened(role, session_id, session)

@@ -95,7 +95,7 @@ def new_class(
             "skills": ["fraction-addition"],
         },
     )
-    session = server.api("POST", "/sessions", {"class_id": cls["id"]})["session"]
+    session = server.api("POST", "/sessions", {"class_id": cls["id"]})
     return {"class": cls, "students": students, "groups": made, "question": q, "session": session}
 
 

@@ -173,7 +173,7 @@ def new_class(server: Server, name: str) -> dict[str, Any]:
         "/questions",
         {"prompt": f"{name}: 1/2 + 1/3?", "choices": ["5/6", "2/5", "1/5", "2/6"], "correct": "A"},
     )
-    session = server.api("POST", "/sessions", {"class_id": cls["id"]})["session"]
+    session = server.api("POST", "/sessions", {"class_id": cls["id"]})
     return {"class": cls, "students": students, "question": q, "session": session}
 
 

@@ -125,7 +125,7 @@ def test_real_serve_prints_its_urls_and_serves_the_demo_class(server: dict[str, 
     assert len(groups) == 5
     status, session = call(server, "POST", "/api/sessions", {"class_id": demo["id"]})
     assert status == 201
-    sid = session["session"]["id"]
+    sid = session["id"]
     status, qs = call(server, "GET", "/api/questions")
     assert all(q["skills"] for q in qs)
     call(server, "POST", f"/api/sessions/{sid}/ask", {"question_id": qs[0]["id"]})

@@ -118,10 +118,20 @@ def test_resume_too_far_back_or_from_the_future_gets_a_fresh_snapshot(
         assert [receive(live)["seq"] for _ in range(2)] == [4, 5]
 
 
-@pytest.mark.parametrize("since", ["-1", "abc", "1.5", "9" * 20])
+@pytest.mark.parametrize("since", ["-1", "abc", "1.5", "9" * 20, "%C2%B2", "%D9%A3", "1_0", ""])
 def test_a_malformed_since_is_refused(env: Any, since: str) -> None:
+    """Regression: superscript digits ("²") passed isdigit and closed the socket with 1006."""
     client, s = env
     with client.websocket_connect(f"{live_url(s)}&since={since}") as live:
+        assert receive(live)["code"] == "bad_request"
+        with pytest.raises(WebSocketDisconnect) as closed:
+            receive(live)
+    assert closed.value.code == CLOSE_BAD_REQUEST
+
+
+def test_regression_a_superscript_session_id_closes_with_4400(env: Any) -> None:
+    client, _ = env
+    with client.websocket_connect(f"/ws/live?session=%C2%B2&token={TEACHER}") as live:
         assert receive(live)["code"] == "bad_request"
         with pytest.raises(WebSocketDisconnect) as closed:
             receive(live)

@@ -238,6 +238,9 @@ def test_a_flood_of_frames_is_dropped_newest_wins(env: Any) -> None:
         ("session={sid}&token={projector}", CLOSE_FORBIDDEN),
         ("token={teacher}", CLOSE_BAD_REQUEST),
         ("session=abc&token={teacher}", CLOSE_BAD_REQUEST),
+        # regression: "²" passes str.isdigit but not int(): the socket died with 1006
+        ("session=%C2%B2&token={teacher}", CLOSE_BAD_REQUEST),
+        ("session=99999999999999999999999&token={teacher}", CLOSE_BAD_REQUEST),
         ("session=999&token={teacher}", CLOSE_NOT_FOUND),
     ],
 )

@@ -169,7 +169,7 @@ def seed(url: str) -> tuple[int, dict[int, int], int]:
     }
     q = api(url, "POST", "questions", {"prompt": "Q", "choices": ["a", "b", "c", "d"],
                                        "correct": "B"})  # fmt: skip
-    session = api(url, "POST", "sessions", {"class_id": cls["id"]})["session"]["id"]
+    session = api(url, "POST", "sessions", {"class_id": cls["id"]})["id"]
     api(url, "POST", f"sessions/{session}/ask", {"question_id": q["id"]})
     return session, students, q["id"]
 

@@ -72,7 +72,7 @@ def seed(client: Any, *, questions: int = 2) -> Seeded:
     ]
     session = post("sessions", {"class_id": cls["id"]})
     projector = client.app.state.tokens.projector
-    return Seeded(cls["id"], session["session"]["id"], qs, students, projector)
+    return Seeded(cls["id"], session["id"], qs, students, projector)
 
 
 def command(client: Any, session_id: int, name: str, body: dict[str, Any] | None = None) -> Any:

@@ -143,7 +143,7 @@ async function startSession(event) {
   if (dom.startSet.value) body.set_id = Number(dom.startSet.value);
   const created = await attempt(api("/sessions", { method: "POST", body }));
   if (!created) return;
-  const id = created.id ?? created.session.id;
+  const id = created.id;
   await refreshRunning();
   watch(id);
 }

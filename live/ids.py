@@ -1,0 +1,41 @@
+"""Ids and whole numbers written as text: the one parser for paths, query strings and sockets.
+
+Text is a number here only if it is 1 to 16 ASCII digits (``str.isdigit`` also accepts "²" and
+other digits ``int`` refuses, and ``int`` itself accepts "1_000", " 7" and "٣"), and the value
+must lie within the bounds the caller names. Ids run from 1 to ``MAX_ID``, the largest integer a
+JSON number carries exactly, so every client can hold every id. A refusal is a ``BadRequest``
+that names the parameter and says what it takes.
+"""
+
+from __future__ import annotations
+
+import re
+
+from live.errors import BadRequest
+
+__all__ = ["MAX_ID", "MAX_INT", "parse_id", "parse_int"]
+
+MAX_ID = 2**53
+"""The largest id: integers up to 2**53 survive a round trip through a JSON number."""
+MAX_INT = 2**53
+"""The largest whole number any parameter takes (seq numbers, sizes, counts)."""
+
+_DIGITS = re.compile(r"[0-9]{1,16}")
+
+
+def parse_int(raw: str, name: str, *, minimum: int = 0, maximum: int = MAX_INT) -> int:
+    """``raw`` as an int within ``minimum``..``maximum``; ``BadRequest`` naming ``name``."""
+    if _DIGITS.fullmatch(raw) is None:
+        shown = raw if len(raw) <= 24 else raw[:24] + "..."
+        raise BadRequest(
+            f"{name} must be a whole number from {minimum} to {maximum}, not {shown!r}"
+        )
+    value = int(raw)
+    if not minimum <= value <= maximum:
+        raise BadRequest(f"{name} must be a whole number from {minimum} to {maximum}, not {value}")
+    return value
+
+
+def parse_id(raw: str, name: str) -> int:
+    """``raw`` as an id (1 to ``MAX_ID``); ``BadRequest`` naming ``name``."""
+    return parse_int(raw, name, minimum=1, maximum=MAX_ID)

@@ -25,6 +25,7 @@ __all__ = [
     "TEXT_PATTERN",
     "check_name",
     "name_problem",
+    "text_problem",
 ]
 
 _CONTROL = r"\x00-\x1f\x7f-\x9f"
@@ -40,15 +41,25 @@ OPTIONAL_TEXT_PATTERN = rf"^[^{_TEXT_CONTROL}]*$"
 """Lines of text that may be empty or blank."""
 
 _NAME = re.compile(NAME_PATTERN)
+_TEXT = re.compile(TEXT_PATTERN)
 
 
 def name_problem(text: str) -> str | None:
     """Why ``text`` cannot be a name, or None when it can."""
+    return _problem(_NAME, text)
+
+
+def text_problem(text: str) -> str | None:
+    """Why ``text`` cannot be a prompt (lines of text, not blank), or None when it can."""
+    return _problem(_TEXT, text)
+
+
+def _problem(pattern: re.Pattern[str], text: str) -> str | None:
     try:
         text.encode("utf-8")
     except UnicodeEncodeError:
         return "contains a lone surrogate, which is not a character"
-    if _NAME.fullmatch(text) is None:  # fullmatch: re's $ would let a final "\n" through
+    if pattern.fullmatch(text) is None:  # fullmatch: re's $ would let a final "\n" through
         if not text.strip():
             return "is blank"
         return "contains a control character"

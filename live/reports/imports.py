@@ -21,7 +21,9 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
-from live.reports.roster import RosterSheet, parse_roster_rows
+from live.reports.archive import check_archive
+from live.reports.roster import RosterSheet, csv_rows, parse_roster_rows
+from live.text import name_problem, text_problem
 
 __all__ = [
     "QuestionRow",
@@ -56,9 +58,11 @@ def _text(value: Any) -> str:
 
 
 def xlsx_rows(raw: bytes, *, max_rows: int = 5000) -> list[list[str]]:
-    """The first worksheet of an XLSX file as rows of text; ``ValueError`` if it is not one."""
+    """The first worksheet of an XLSX file as rows of text; ``ValueError`` if it is not one,
+    or if it is bigger than ``live.reports.archive`` allows (checked before it is unpacked)."""
     from openpyxl import load_workbook
 
+    check_archive(raw)
     try:
         wb = load_workbook(io.BytesIO(raw), read_only=True, data_only=True)
     except Exception as exc:  # openpyxl raises zipfile, KeyError, XML and its own errors
@@ -134,7 +138,7 @@ def parse_question_set(text: str) -> QuestionSheet:
         )
     except csv.Error:
         dialect = csv.excel
-    reader = csv.reader(io.StringIO(text), dialect)
+    reader = csv_rows(text, dialect)
     try:
         header = next(reader)
     except StopIteration:
@@ -180,10 +184,27 @@ def parse_question_set(text: str) -> QuestionSheet:
                 raw_choices.pop()
         raw_correct = cell(correct_i).upper()
         skills = tuple(s.strip() for s in re.split(r"[;|,]", cell(skills_i)) if s.strip())
+        bad_text = next(
+            (
+                f"{what} {problem}"
+                for what, problem in (
+                    ("prompt", text_problem(prompt) if prompt else None),
+                    *(
+                        (f"choice {'ABCD'[i]}", name_problem(c) if c else None)
+                        for i, c in enumerate(raw_choices[:4])
+                    ),
+                    *(("skill", name_problem(s)) for s in skills),
+                )
+                if problem is not None
+            ),
+            None,
+        )
         if not prompt:
             reason = "no prompt"
         elif len(prompt) > 2000:
             reason = "prompt longer than 2000 characters"
+        elif bad_text is not None:
+            reason = bad_text
         elif "" in raw_choices:
             gap = "ABCD"[raw_choices.index("")]
             reason = f"choice {gap} is empty but a later choice is not"

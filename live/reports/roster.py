@@ -10,10 +10,12 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 
-__all__ = ["RosterRow", "RosterSheet", "parse_roster", "parse_roster_rows"]
+from live.text import name_problem
+
+__all__ = ["RosterRow", "RosterSheet", "csv_rows", "parse_roster", "parse_roster_rows"]
 
 MAX_ROWS = 2000
 _NAME = {"name", "student", "studentname", "fullname", "displayname"}
@@ -41,6 +43,26 @@ def _key(header: str) -> str:
     return "".join(ch for ch in header.lower() if ch.isalnum())
 
 
+def csv_rows(
+    text: str, dialect: type[csv.Dialect] | csv.Dialect = csv.excel
+) -> Iterator[list[str]]:
+    """The rows of CSV ``text``; a file the reader cannot go on with (a field over the csv
+    module's limit of 131,072 characters, a quote left open) is a ``ValueError`` naming its line.
+    """
+    reader = csv.reader(io.StringIO(text), dialect)
+    while True:
+        try:
+            row = next(reader)
+        except StopIteration:
+            return
+        except csv.Error as exc:
+            reason = str(exc)
+            if "field limit" in reason:
+                reason = f"a field is longer than {csv.field_size_limit()} characters"
+            raise ValueError(f"line {reader.line_num}: {reason}; nothing was imported") from None
+        yield row
+
+
 def parse_roster(text: str, *, max_card: int = 64, taken: set[int] | None = None) -> RosterSheet:
     """Parse a roster; ``taken`` are cards already used in the class.
 
@@ -53,7 +75,7 @@ def parse_roster(text: str, *, max_card: int = 64, taken: set[int] | None = None
         dialect: type[csv.Dialect] | csv.Dialect = csv.Sniffer().sniff(sample, delimiters=",;\t")
     except csv.Error:
         dialect = csv.excel
-    return parse_roster_rows(csv.reader(io.StringIO(text), dialect), max_card=max_card, taken=taken)
+    return parse_roster_rows(csv_rows(text, dialect), max_card=max_card, taken=taken)
 
 
 def parse_roster_rows(
@@ -100,6 +122,10 @@ def parse_roster_rows(
         if len(name) > 200:
             sheet.rejected.append((line, "name longer than 200 characters"))
             continue
+        problem = name_problem(name)
+        if problem is not None:
+            sheet.rejected.append((line, f"name {problem}"))
+            continue
         card: int | None = None
         raw_card = cell(card_i)
         if raw_card:
@@ -116,6 +142,9 @@ def parse_roster_rows(
                 continue
             seen_cards.add(card)
         group = cell(group_i)[:100] or None
+        if group is not None and name_problem(group) is not None:
+            sheet.rejected.append((line, f"group name {name_problem(group)}"))
+            continue
         sheet.rows.append(RosterRow(line=line, name=name, card=card, group=group))
     # cards assigned in order, after every explicit card has been claimed
     free = (n for n in range(1, max_card + 1) if n not in seen_cards)

@@ -193,11 +193,55 @@ def load_rules(defaults: str | None = None, override: str | None = None) -> tupl
     return tuple(_rule(raw) for raw in merged.values() if raw.get("enabled", True))
 
 
+MAX_TOML_DEPTH = 32
+"""Arrays and inline tables nest at most this deep in a rules file (rules need three levels);
+``tomllib`` parses by recursion, so a file nested hundreds deep would exhaust the stack."""
+
+
+def toml_depth(text: str) -> int:
+    """How deep ``[`` and ``{`` nest in TOML ``text``, outside strings and comments.
+
+    A lexical count that does not parse: cheap, and safe on any input.
+    """
+    depth = deepest = 0
+    i, n = 0, len(text)
+    while i < n:
+        c = text[i]
+        if c == "#":
+            end = text.find("\n", i)
+            i = n if end < 0 else end
+        elif c in "\"'":
+            quote = c * 3 if text.startswith(c * 3, i) else c
+            i += len(quote)
+            while i < n and not text.startswith(quote, i):
+                if c == '"' and text[i] == "\\":
+                    i += 1  # an escaped character, maybe a quote
+                elif len(quote) == 1 and text[i] == "\n":
+                    break  # an unclosed one-line string: tomllib will say so
+                i += 1
+            i += len(quote)
+        else:
+            if c in "[{":
+                depth += 1
+                deepest = max(deepest, depth)
+            elif c in "]}":
+                depth -= 1
+            i += 1
+    return deepest
+
+
 def _parse(text: str, where: str) -> list[dict[str, Any]]:
+    depth = toml_depth(text)
+    if depth > MAX_TOML_DEPTH:
+        raise RulesError(
+            f"the rules {where} nest arrays or tables {depth} deep; at most {MAX_TOML_DEPTH}"
+        )
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise RulesError(f"the rules {where} is not valid TOML: {exc}") from None
+    except RecursionError:  # the count above missed a nesting: refuse all the same
+        raise RulesError(f"the rules {where} nest too deeply") from None
     unknown = set(data) - {"rule"}
     if unknown:
         raise RulesError(

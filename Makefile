@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 APT_PACKAGES := chromium fonts-dejavu-core libreoffice-calc-nogui
 
-.PHONY: run test lint bench clean system-deps postgres
+.PHONY: run test lint bench fuzz clean system-deps postgres
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -63,6 +63,11 @@ lint: $(VENV)/.installed-test
 # every benchmark, each printing its table next to its baseline (a few minutes; not part of test)
 bench: $(VENV)/.installed-test
 	for b in scan tracker latency fanout rules flags export lockprobe storecalls; do $(BIN)/python -m bench.$$b || exit 1; done
+
+# schemathesis against a real server for ten minutes: every phase, stateful included, every check
+# (the short deterministic run is part of `make test`); the report is also in fuzz-report.txt
+fuzz: $(VENV)/.installed-test
+	$(BIN)/python -m tests.fuzz.run --minutes 10 --out fuzz-report.txt
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache *.egg-info

@@ -1,8 +1,9 @@
 """Ids and whole numbers written as text: the one parser for paths, query strings and sockets.
 
 Text is a number here only if it is 1 to 16 ASCII digits (``str.isdigit`` also accepts "²" and
-other digits ``int`` refuses, and ``int`` itself accepts "1_000", " 7" and "٣"), and the value
-must lie within the bounds the caller names. Ids run from 1 to ``MAX_ID``, the largest integer a
+other digits ``int`` refuses, and ``int`` itself accepts "1_000", " 7" and "٣"), optionally with a
+zero fraction ("7.0", which JSON Schema counts as the integer 7, and which clients that hold
+numbers as floats send), and the value must lie within the bounds the caller names. Ids run from 1 to ``MAX_ID``, the largest integer a
 JSON number carries exactly, so every client can hold every id. A refusal is a ``BadRequest``
 that names the parameter and says what it takes.
 """
@@ -13,14 +14,16 @@ import re
 
 from live.errors import BadRequest
 
-__all__ = ["MAX_ID", "MAX_INT", "parse_id", "parse_int"]
+__all__ = ["DIGITS", "MAX_ID", "MAX_INT", "parse_id", "parse_int"]
 
 MAX_ID = 2**53
 """The largest id: integers up to 2**53 survive a round trip through a JSON number."""
 MAX_INT = 2**53
 """The largest whole number any parameter takes (seq numbers, sizes, counts)."""
 
-_DIGITS = re.compile(r"[0-9]{1,16}")
+DIGITS = r"[0-9]{1,16}(?:\.0{1,16})?"
+"""A whole number as text, as a regular expression (the path routes use it too)."""
+_DIGITS = re.compile(DIGITS)
 
 
 def parse_int(raw: str, name: str, *, minimum: int = 0, maximum: int = MAX_INT) -> int:
@@ -30,7 +33,7 @@ def parse_int(raw: str, name: str, *, minimum: int = 0, maximum: int = MAX_INT) 
         raise BadRequest(
             f"{name} must be a whole number from {minimum} to {maximum}, not {shown!r}"
         )
-    value = int(raw)
+    value = int(raw.partition(".")[0])
     if not minimum <= value <= maximum:
         raise BadRequest(f"{name} must be a whole number from {minimum} to {maximum}, not {value}")
     return value

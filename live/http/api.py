@@ -9,10 +9,12 @@ from __future__ import annotations
 
 import re
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
+from starlette.convertors import Convertor, register_url_convertor
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
@@ -22,11 +24,11 @@ from live.errors import BadRequest, Conflict, MethodNotAllowed, NotFound, Payloa
 from live.http import bodies
 from live.http.bodies import Body
 from live.http.params import Flag, Id, Int, Param, Text, read_query
-from live.ids import MAX_ID, parse_int
+from live.ids import DIGITS, MAX_ID, parse_int
 from live.reports.imports import read_roster
 from live.store import import_roster
 
-__all__ = ["ENDPOINTS", "Call", "Endpoint", "routes", "rows_rejected"]
+__all__ = ["ENDPOINTS", "Call", "Endpoint", "Resource", "referred", "routes", "rows_rejected"]
 
 
 @dataclass
@@ -81,6 +83,7 @@ class Endpoint:
     raw_body: str | None = None  # a content type taken as is (CSV upload)
     query: dict[str, Param] = field(default_factory=dict)
     produces: tuple[str, ...] = ("application/json",)
+    linked: bool = True  # reached by a link from its parent's create (False: may not exist yet)
 
 
 ENDPOINTS: list[Endpoint] = []
@@ -96,6 +99,17 @@ def endpoint(method: str, path: str, summary: str, **kw: Any) -> Callable[[Handl
 
 def now() -> float:
     return time.time()
+
+
+@contextmanager
+def referred() -> Iterator[None]:
+    """Around a call that looks up the ids a *body* names: one that names nothing is a 409
+    (code ``unknown_id``). 404 is kept for the resource the URL names, which the handler
+    checks before, so a client can tell "no such class" from "no such student in it"."""
+    try:
+        yield
+    except NotFound as exc:
+        raise Conflict(exc.message, code="unknown_id") from None
 
 
 _ARCHIVED = {"archived": Flag("1 to include archived ones")}
@@ -238,15 +252,17 @@ async def list_groups(call: Call) -> Any:
 @endpoint("POST", "/classes/{class_id}/groups", "Create a group", body=bodies.GroupBody, status=201)
 async def create_group(call: Call) -> Any:
     b = call.body
-    return await call.db.create_group(
-        call.params["class_id"],
-        b["name"],
-        students=b.get("students", []),
-        colour=b.get("colour"),
-        goal=b.get("goal", ""),
-        skill=b.get("skill") or None,
-        now=now(),
-    )
+    await call.db.get_class(call.params["class_id"])
+    with referred():
+        return await call.db.create_group(
+            call.params["class_id"],
+            b["name"],
+            students=b.get("students", []),
+            colour=b.get("colour"),
+            goal=b.get("goal", ""),
+            skill=b.get("skill") or None,
+            now=now(),
+        )
 
 
 @endpoint("GET", "/classes/{class_id}/groups/history", "Who was in which group when")
@@ -268,9 +284,11 @@ async def get_group(call: Call) -> Any:
     body=bodies.GroupPatch,
 )
 async def update_group(call: Call) -> Any:
-    return await call.db.update_group(
-        call.params["group_id"], class_id=call.params["class_id"], now=now(), **call.body
-    )
+    await call.db.get_group(call.params["group_id"], class_id=call.params["class_id"])
+    with referred():
+        return await call.db.update_group(
+            call.params["group_id"], class_id=call.params["class_id"], now=now(), **call.body
+        )
 
 
 @endpoint(
@@ -371,6 +389,7 @@ async def put_question_image(call: Call) -> Any:
     "A question's image",
     teacher=False,
     produces=tuple(_IMAGE_TYPES.values()),
+    linked=False,
 )
 async def get_question_image(call: Call) -> Any:
     image = await call.db.question_image(call.params["question_id"])
@@ -393,7 +412,8 @@ async def list_sets(call: Call) -> Any:
 
 @endpoint("POST", "/sets", "Create a question set", body=bodies.QuestionSetBody, status=201)
 async def create_set(call: Call) -> Any:
-    return await call.db.create_set(call.body["name"], call.body["questions"], now=now())
+    with referred():
+        return await call.db.create_set(call.body["name"], call.body["questions"], now=now())
 
 
 @endpoint("GET", "/sets/{set_id}", "Get a question set")
@@ -405,7 +425,9 @@ async def get_set(call: Call) -> Any:
     "PATCH", "/sets/{set_id}", "Rename or reorder a question set", body=bodies.QuestionSetPatch
 )
 async def update_set(call: Call) -> Any:
-    return await call.db.update_set(call.params["set_id"], **call.body)
+    await call.db.get_set(call.params["set_id"])
+    with referred():
+        return await call.db.update_set(call.params["set_id"], **call.body)
 
 
 @endpoint("DELETE", "/sets/{set_id}", "Delete a question set (its questions stay)", status=204)
@@ -453,7 +475,8 @@ async def running_sessions(call: Call) -> Any:
     status=201,
 )
 async def create_session(call: Call) -> Any:
-    row = await call.sessions.start(call.body["class_id"], set_id=call.body.get("set_id"))
+    with referred():
+        row = await call.sessions.start(call.body["class_id"], set_id=call.body.get("set_id"))
     return _with_urls(call, dict(row), row["id"])
 
 
@@ -484,7 +507,12 @@ def _command(name: str, summary: str, body: type[Body] | None = None) -> None:
     async def run(call: Call) -> Any:
         sid = call.params["session_id"]
         method = getattr(call.sessions, name)
-        events = await (method(sid, call.body["question_id"]) if body else method(sid))
+        if body is None:
+            events = await method(sid)
+        else:
+            await call.db.get_session(sid)
+            with referred():
+                events = await method(sid, call.body["question_id"])
         state = await call.sessions.state(sid)
         state["events"] = [e.to_dict() for e in events]
         return state
@@ -573,11 +601,26 @@ def _asgi(ep: Endpoint) -> Callable[[Request], Awaitable[Response]]:
     return view
 
 
+class _IdConvertor(Convertor[int]):
+    """A path id, read like every other id (``live.ids``): "7" or "7.0"."""
+
+    regex = DIGITS
+
+    def convert(self, value: str) -> int:
+        return int(value.partition(".")[0])  # out of range: the view answers 404
+
+    def to_string(self, value: int) -> str:
+        return str(value)
+
+
+register_url_convertor("id", _IdConvertor())
+
+
 def _starlette_path(path: str) -> str:
-    return "/api" + re.sub(r"\{(\w+)\}", r"{\1:int}", path)
+    return "/api" + re.sub(r"\{(\w+)\}", r"{\1:id}", path)
 
 
-class _Resource:
+class Resource:
     """The ASGI app of one path: the view of the request's method, or a 405 naming the
     methods it takes in ``Allow`` (HEAD answers like GET). An ASGI class rather than a function
     so that Starlette routes every method here instead of answering 405 by itself."""
@@ -601,11 +644,11 @@ class _Resource:
 
 
 def routes() -> list[Route]:
-    """One Starlette route per path; every method reaches its ``_Resource``."""
+    """One Starlette route per path; every method reaches its ``Resource``."""
     by_path: dict[str, list[Endpoint]] = {}
     for ep in ENDPOINTS:
         by_path.setdefault(ep.path, []).append(ep)
     return [
-        Route(_starlette_path(path), _Resource({ep.method: _asgi(ep) for ep in eps}))
+        Route(_starlette_path(path), Resource({ep.method: _asgi(ep) for ep in eps}))
         for path, eps in by_path.items()
     ]

@@ -21,9 +21,11 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Mount, Route, WebSocketRoute
 from starlette.staticfiles import StaticFiles
+from starlette.types import Receive, Scope, Send
 
 from live import __version__
 from live.errors import CardcheckError, Unavailable, error_body
+from live.http.api import Resource
 from live.http.api import routes as api_routes
 from live.http.auth import Tokens
 from live.http.headers import SecurityHeaders
@@ -154,9 +156,9 @@ def create_app(settings: Settings | None = None, *, store: Store | None = None) 
         return JSONResponse(openapi(__version__))
 
     routes: list[BaseRoute] = [
-        Route("/api/openapi.json", openapi_json),
+        Route("/api/openapi.json", Resource({"GET": openapi_json})),
         *api_routes(),
-        Route("/api/{rest:path}", _unknown_api),
+        Route("/api/{rest:path}", _UnknownApi()),
         WebSocketRoute("/ws/scan", scan_socket),
         WebSocketRoute("/ws/live", live_socket),
     ]
@@ -170,7 +172,10 @@ def create_app(settings: Settings | None = None, *, store: Store | None = None) 
     )
 
 
-async def _unknown_api(request: Request) -> Response:
-    return JSONResponse(
-        error_body("not_found", f"no API route {request.url.path}"), status_code=404
-    )
+class _UnknownApi:
+    """Any method on a path under /api that names no route: 404 (an ASGI class, so that every
+    method reaches it rather than Starlette's 405)."""
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        message = f"no API route {scope['path'][:200]}"
+        await JSONResponse(error_body("not_found", message), status_code=404)(scope, receive, send)

@@ -87,7 +87,7 @@ def _links(ep: Endpoint) -> dict[str, Any]:
     out: dict[str, Any] = {}
     for other in ENDPOINTS:
         rest = other.path.removeprefix(ep.path + "/")
-        if rest == other.path or not rest.startswith("{"):
+        if rest == other.path or not rest.startswith("{") or not other.linked:
             continue
         new = _names(rest)[0]
         parameters = {name: f"$request.path.{name}" for name in _names(ep.path)}

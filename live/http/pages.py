@@ -10,13 +10,14 @@ from __future__ import annotations
 
 import asyncio
 import io
+import re
 from typing import Any
 
 from starlette.responses import Response
 
-from live.errors import BadRequest
+from live.errors import Conflict
 from live.http import bodies
-from live.http.api import Call, endpoint
+from live.http.api import Call, endpoint, referred
 from live.http.pairing import qr_svg, scanner_url
 from live.http.params import Choice, Flag, Id
 
@@ -77,7 +78,9 @@ async def class_live(call: Call) -> Any:
     body=bodies.LiveSession,
 )
 async def set_class_live(call: Call) -> Any:
-    row = await call.db.set_live_session(call.params["class_id"], call.body["session_id"])
+    await call.db.get_class(call.params["class_id"])
+    with referred():
+        row = await call.db.set_live_session(call.params["class_id"], call.body["session_id"])
     return await _live(call, row)
 
 
@@ -117,11 +120,13 @@ async def cards_pdf(call: Call) -> Any:
     with_names = bool(call.query("names"))
     students = [s for s in await call.db.list_students(class_id) if s["card"] is not None]
     if not students:
-        raise BadRequest("this class has no students with cards yet")
+        raise Conflict("this class has no students with cards yet")
     numbers = sorted(s["card"] for s in students)
     names = {s["card"]: s["name"] for s in students} if with_names else None
     pdf = await asyncio.to_thread(_render_pdf, numbers, per_page, paper, names)
-    filename = "".join(c if c.isalnum() else "-" for c in cls["name"]).strip("-") or "class"
+    # a header is Latin-1: the file name keeps ASCII letters and digits of the class's name
+    filename = "".join(c if c.isascii() and c.isalnum() else "-" for c in cls["name"])
+    filename = re.sub("-+", "-", filename).strip("-") or "class"
     return Response(
         pdf,
         media_type="application/pdf",

@@ -10,9 +10,9 @@ import json
 from dataclasses import asdict
 from typing import Any
 
-from live.errors import BadRequest, Conflict, NotFound
+from live.errors import BadRequest, Conflict
 from live.http import bodies
-from live.http.api import Call, endpoint, now
+from live.http.api import Call, endpoint, now, referred
 from live.http.params import Flag, Id, Int, Param, Text
 from live.rules.flags import RuleEngine
 from live.rules.grouping import Answer, suggest
@@ -86,7 +86,9 @@ async def dismiss_flag(call: Call) -> Any:
 async def create_checkin(call: Call) -> Any:
     sid = call.params["session_id"]
     group = call.body["group_id"]
-    events = await call.sessions.commit(lambda t: start_checkin(call.store, sid, group, now=t))
+    await call.db.get_session(sid)
+    with referred():
+        events = await call.sessions.commit(lambda t: start_checkin(call.store, sid, group, now=t))
     checkin = events[0].payload.checkin
     return {
         **await call.db.run(get_checkin, call.store, checkin),
@@ -241,15 +243,15 @@ async def accept_grouping(call: Call) -> Any:
     active = {s["id"] for s in await call.db.list_students(class_id)}
     seen: set[int] = set()
     names: set[str] = set()
-    for g in groups:  # a name or a student twice conflicts; an unknown id is not found
+    for g in groups:  # a name or a student twice conflicts, and so does an id naming nothing
         if g["name"] in names:
             raise Conflict(f"two groups are called {g['name']!r}")
         names.add(g["name"])
         if "id" in g and g["id"] not in existing:
-            raise NotFound(f"no group {g['id']} in class {class_id}")
+            raise Conflict(f"no group {g['id']} in class {class_id}", code="unknown_id")
         for sid in g["students"]:
             if sid not in active:
-                raise NotFound(f"no active student {sid} in class {class_id}")
+                raise Conflict(f"no active student {sid} in class {class_id}", code="unknown_id")
             if sid in seen:
                 raise Conflict(f"student {sid} is in two groups")
             seen.add(sid)

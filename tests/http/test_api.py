@@ -180,9 +180,10 @@ BAD_BODIES: list[tuple[str, str, Any, int]] = [
     ("POST", "/api/classes/{cid}/students", {"name": "Dup", "card": "{card}"}, 409),
     ("PATCH", "/api/classes/{cid}/students/{sid}", {"card": None}, 400),
     ("POST", "/api/classes/{cid}/groups", {"name": "G", "students": ["a"]}, 400),
-    ("POST", "/api/classes/{cid}/groups", {"name": "G", "students": [999999]}, 404),
+    ("POST", "/api/classes/{cid}/groups", {"name": "G", "students": [999999]}, 409),
     ("POST", "/api/classes/{cid}/groups", {"name": "Blue"}, 409),
     ("POST", "/api/classes/{cid}/groups", {"name": "G", "students": [1, 1]}, 400),
+    ("POST", "/api/classes/999999/groups", {"name": "G", "students": [999999]}, 404),
     ("POST", "/api/questions", {"prompt": "p", "choices": ["a"], "correct": "A"}, 400),
     (
         "POST",
@@ -195,10 +196,10 @@ BAD_BODIES: list[tuple[str, str, Any, int]] = [
     ("POST", "/api/questions", {"prompt": "p", "choices": ["a", "b"]}, 400),
     ("POST", "/api/questions", {"prompt": "p", "choices": "ab", "correct": None}, 400),
     ("PATCH", "/api/questions/{qid}", {"correct": "D"}, 409),  # the stored question has 3
-    ("POST", "/api/sets", {"name": "s", "questions": [999999]}, 404),
-    ("POST", "/api/sessions", {"class_id": 999999}, 404),
+    ("POST", "/api/sets", {"name": "s", "questions": [999999]}, 409),
+    ("POST", "/api/sessions", {"class_id": 999999}, 409),
     ("POST", "/api/sessions", {"class_id": "1"}, 400),
-    ("POST", "/api/sessions/{session}/ask", {"question_id": 999999}, 404),
+    ("POST", "/api/sessions/{session}/ask", {"question_id": 999999}, 409),
     ("POST", "/api/sessions/{session}/ask", {"question": 1}, 400),
     ("PUT", "/api/sessions/{session}/responses/{sid}", {"answer": "E"}, 400),
     ("PUT", "/api/sessions/{session}/responses/{sid}", {"answer": "A"}, 409),  # nothing asked
@@ -291,7 +292,7 @@ def test_openapi_describes_exactly_the_routes_that_exist(client: TestClient) -> 
         ):
             if route.path == "/api/openapi.json":
                 continue
-            path = re.sub(r"\{(\w+):int\}", r"{\1}", route.path)
+            path = re.sub(r"\{(\w+):id\}", r"{\1}", route.path)
             existing |= {(m, path) for m in route.endpoint.allowed if m != "HEAD"}
     assert documented == existing
     for contract in [

@@ -127,7 +127,7 @@ def test_regression_a_whole_number_written_2918_0_is_a_whole_number(
     client: TestClient, seeded: dict[str, Any]
 ) -> None:
     """The schema says integer, and 2918.0 is one: it used to be refused as not a number."""
-    assert_error(client.post("/api/sessions", json={"class_id": 2918.0}), 404, "not_found")
+    assert_error(client.post("/api/sessions", json={"class_id": 2918.0}), 409, "unknown_id")
     cid = float(seeded["class"]["id"])
     assert client.post("/api/sessions", json={"class_id": cid}).status_code == 201
     student = client.post(

@@ -109,7 +109,7 @@ def test_cards_pdf_rejects_bad_options(client: TestClient, seeded: dict[str, Any
 def test_cards_pdf_of_an_empty_class_is_a_clear_error(client: TestClient):
     cid = client.post("/api/classes", json={"name": "Empty"}).json()["id"]
     r = client.get(f"/api/classes/{cid}/cards.pdf")
-    assert r.status_code == 400
+    assert r.status_code == 409
     assert "no students" in r.json()["error"]["message"]
 
 

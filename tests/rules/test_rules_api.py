@@ -151,7 +151,7 @@ def test_ending_the_session_resolves_its_flags(client: TestClient) -> None:
     [
         ("/api/sessions/{sid}/checkins", {}, 400, "invalid"),
         ("/api/sessions/{sid}/checkins", {"group_id": "Blue"}, 400, "invalid"),
-        ("/api/sessions/{sid}/checkins", {"group_id": 999999}, 404, "not_found"),
+        ("/api/sessions/{sid}/checkins", {"group_id": 999999}, 409, "unknown_id"),
         ("/api/sessions/{sid}/checkins", {"group_id": 1, "extra": 1}, 400, "invalid"),
         ("/api/sessions/999999/checkins", {"group_id": 1}, 404, "not_found"),
         ("/api/sessions/{sid}/checkins/999999/end", {"note": "x"}, 404, "not_found"),
@@ -186,7 +186,7 @@ def test_checkin_conflicts(client: TestClient) -> None:
     foreign = client.post(f"/api/classes/{other}/groups", json={"name": "X"}).json()["id"]
     sid2 = client.post("/api/sessions", json={"class_id": d["class"]}).json()["id"]
     r = client.post(f"/api/sessions/{sid2}/checkins", json={"group_id": foreign})
-    assert r.status_code == 404
+    assert r.status_code == 409 and r.json()["error"]["code"] == "unknown_id"
 
 
 def test_class_rules_are_checked_and_used(client: TestClient) -> None:
@@ -263,11 +263,11 @@ def test_bad_grouping_queries(client: TestClient, query: str, message: str) -> N
         ([], 400, "groups needs at least 1 items"),
         ([{"name": "A"}], 400, "groups[0].students is required"),
         ([{"name": "A", "students": [1, 1]}], 400, "groups[0].students lists an id twice"),
-        # what the body's schema cannot see: a conflict between the groups, or unknown ids
+        # what the body's schema cannot see: a conflict between the groups, or ids naming nothing
         ([{"name": "A", "students": [1]}, {"name": "B", "students": [1]}], 409, "in two groups"),
         ([{"name": "A", "students": [1]}, {"name": "A", "students": [2]}], 409, "two groups are"),
-        ([{"name": "A", "students": [999999]}], 404, "no active student"),
-        ([{"id": 999999, "name": "A", "students": []}], 404, "no group 999999"),
+        ([{"name": "A", "students": [999999]}], 409, "no active student"),
+        ([{"id": 999999, "name": "A", "students": []}], 409, "no group 999999"),
     ],
 )
 def test_bad_grouping_accepts(client: TestClient, groups: Any, status: int, message: str) -> None:

@@ -63,6 +63,8 @@ class Settings:
     max_body_bytes: int = 1_000_000
     max_frame_bytes: int = 8_000_000
     max_frame_pixels: int = 4096 * 4096
+    detect_pixels: int = 3840 * 2160  # bigger frames are decoded at 1/2, 1/4.. of their size
+    scan_workers: int = 2  # threads decoding frames: every scanner of the process shares them
     public_url: str | None = None  # what printed URLs start with, when behind a proxy
     allowed_origins: tuple[str, ...] = ()  # extra Origins allowed on WebSocket handshakes
     rules_tick_s: float = 15.0  # time-based rules re-evaluated this often; 0 turns it off
@@ -111,7 +113,15 @@ class Settings:
 
 
 _BOOLS = {"https", "demo"}
-_INTS = {"port", "max_body_bytes", "max_frame_bytes", "max_frame_pixels", "store_threads"}
+_INTS = {
+    "port",
+    "max_body_bytes",
+    "max_frame_bytes",
+    "max_frame_pixels",
+    "store_threads",
+    "detect_pixels",
+    "scan_workers",
+}
 _PATHS = {"data_dir", "certfile", "keyfile"}
 _SECONDS = {"rules_tick_s", "session_idle_s", "store_wait_s"}
 

@@ -7,7 +7,7 @@ public surface the service relies on.
 from scanner.cards import write_cards_pdf
 from scanner.deck import ANSWERS, Deck
 from scanner.detection import Detection
-from scanner.detector import Detector, ImageError, annotate, decode_image
+from scanner.detector import Detector, ImageError, annotate, decode_image, image_size
 from scanner.tracker import Confirmation, TrackedCard, Tracker, TrackUpdate
 
 __all__ = [
@@ -22,5 +22,6 @@ __all__ = [
     "Tracker",
     "annotate",
     "decode_image",
+    "image_size",
     "write_cards_pdf",
 ]

@@ -1,7 +1,9 @@
 """Encoded images: JPEG, PNG and WebP bytes in, a grey frame out, refusing what is too big.
 
 The width and height are read from the file's header before anything is decoded, so a small
-file that would decode to a huge image (a decompression bomb) is refused cheaply.
+file that would decode to a huge image (a decompression bomb) is refused cheaply, and a big frame
+can be decoded straight to a smaller size (``max_decode_pixels``): a JPEG is then scaled down
+inside the decoder, so the full-size image never exists in memory.
 """
 
 from __future__ import annotations
@@ -24,13 +26,26 @@ class ImageError(ValueError):
     """An encoded image that is corrupt, empty, or larger than the limits allow."""
 
 
+_REDUCED = {
+    1: cv2.IMREAD_GRAYSCALE,
+    2: cv2.IMREAD_REDUCED_GRAYSCALE_2,
+    4: cv2.IMREAD_REDUCED_GRAYSCALE_4,
+    8: cv2.IMREAD_REDUCED_GRAYSCALE_8,
+}
+
+
 def decode_image(
     data: bytes | bytearray | memoryview,
     *,
     max_bytes: int = DEFAULT_MAX_BYTES,
     max_pixels: int = DEFAULT_MAX_PIXELS,
+    max_decode_pixels: int | None = None,
 ) -> Image:
     """Decode a JPEG, PNG or WebP image to grey uint8, refusing what is too big before decoding.
+
+    ``max_decode_pixels``: an image with more pixels is decoded at a half, a quarter or an
+    eighth of its width and height, the largest of these that fits (JPEG scales while it
+    decodes; PNG and WebP are decoded, then shrunk). None decodes at full size.
 
     Raises ``ImageError`` for empty, oversized (bytes, or header width x height), unknown or
     corrupt input.
@@ -49,7 +64,11 @@ def decode_image(
         raise ImageError(
             f"image is {width}x{height} = {width * height} pixels; the limit is {max_pixels}"
         )
-    img = cv2.imdecode(np.frombuffer(buf, np.uint8), cv2.IMREAD_GRAYSCALE)
+    factor = 1
+    if max_decode_pixels is not None:
+        while factor < 8 and (width // factor) * (height // factor) > max_decode_pixels:
+            factor *= 2
+    img = cv2.imdecode(np.frombuffer(buf, np.uint8), _REDUCED[factor])
     if img is None or img.size == 0:
         raise ImageError("image could not be decoded: corrupt or truncated")
     out: Image = img

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import AsyncIterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -143,10 +144,16 @@ def create_app(settings: Settings | None = None, *, store: Store | None = None) 
         app.state.lifecycle = Lifecycle(
             app.state.sessions, idle_after=settings.session_idle_s, clock=app.state.sessions.clock
         )
+        # a few threads decode every scanner's frames: six phones sending 16-megapixel frames
+        # queue for them instead of each holding a frame's worth of memory at once
+        app.state.frame_workers = ThreadPoolExecutor(
+            max_workers=max(1, settings.scan_workers), thread_name_prefix="frames"
+        )
         try:
             async with app.state.lifecycle.running(), app.state.ticker.running():
                 yield
         finally:
+            app.state.frame_workers.shutdown(wait=False, cancel_futures=True)
             await bus.stop()
             calls.close()
             if own:

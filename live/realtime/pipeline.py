@@ -9,12 +9,21 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from concurrent.futures import Executor
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from live.errors import Conflict, NotFound
 from live.realtime.sessions import Sessions
-from scanner import Confirmation, Detection, Detector, Tracker, TrackUpdate
+from scanner import (
+    Confirmation,
+    Detection,
+    Detector,
+    Tracker,
+    TrackUpdate,
+    decode_image,
+    image_size,
+)
 
 __all__ = ["CARD_STATES", "Context", "Scan", "frame_cards", "process_frame"]
 
@@ -33,7 +42,8 @@ async def process_frame(scan: Scan, data: bytes, now: float) -> list[dict[str, A
     interrupted).
     """
     hints = scan.tracker.hints(now)  # where cards were just seen: the detector looks closer
-    detections = await asyncio.to_thread(scan.detect, data, hints)  # detect, off the loop
+    loop = asyncio.get_running_loop()  # detect, in the decoding threads, off the loop
+    detections = await loop.run_in_executor(scan.executor, scan.detect, data, hints)
     context = await scan.context()  # the session now: open question (a new one resets the tracker)
     update = scan.tracker.update(detections, now)  # track: confirmed reads and changes
     for confirmation in update.confirmations:
@@ -61,6 +71,8 @@ class Scan:
     session_id: int
     max_bytes: int
     max_pixels: int
+    detect_pixels: int | None = None  # bigger frames are decoded smaller, to fit
+    executor: Executor | None = None  # the decoding threads (None: asyncio's default pool)
     tracker: Tracker = field(default_factory=Tracker)
     question: int | None = None  # the open question the tracker's evidence belongs to
     status: str | None = None  # the current question's status, as of the last frame
@@ -69,10 +81,25 @@ class Scan:
     def detect(
         self, data: bytes, hints: Sequence[tuple[float, float, float]] = ()
     ) -> list[Detection]:
-        """Decode and detect (runs in a worker thread)."""
-        return self.detector.detect_bytes(
-            data, max_bytes=self.max_bytes, max_pixels=self.max_pixels, hints=hints
+        """Decode at the size the detector needs, and detect (runs in a worker thread).
+
+        A frame over ``detect_pixels`` is decoded at a half (a quarter...) of its size: a 4K
+        frame already shows a card across a hall at the detector's 8-pixel minimum, and a
+        16-megapixel one at full size costs four times the memory and time for nothing. Hints
+        go in, and corners come out, in the frame's own pixels, whatever size it was decoded at.
+        """
+        frame = decode_image(
+            data,
+            max_bytes=self.max_bytes,
+            max_pixels=self.max_pixels,
+            max_decode_pixels=self.detect_pixels,
         )
+        scale = max(image_size(data)) / max(frame.shape)  # 1, 2, 4 or 8 (EXIF may turn it)
+        if scale == 1:
+            return self.detector.detect(frame, hints=hints)
+        small = [(x / scale, y / scale, side / scale) for x, y, side in hints]
+        found = self.detector.detect(frame, hints=small)
+        return [replace(d, corners=d.corners * scale) for d in found]
 
     async def context(self) -> Context:
         """Read the session; a question opened (asked, or re-opened) since the last frame

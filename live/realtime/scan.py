@@ -107,6 +107,8 @@ async def scan_socket(ws: WebSocket) -> None:
         opened.session_id,
         max_bytes=settings.max_frame_bytes,
         max_pixels=settings.max_frame_pixels,
+        detect_pixels=settings.detect_pixels,
+        executor=state.frame_workers,
     )
     inbox = Inbox()
     lock = asyncio.Lock()  # the receiver's errors and the worker's answers share the socket

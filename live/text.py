@@ -21,6 +21,7 @@ from live.errors import BadRequest
 
 __all__ = [
     "NAME_PATTERN",
+    "OPTIONAL_NAME_PATTERN",
     "OPTIONAL_TEXT_PATTERN",
     "TEXT_PATTERN",
     "check_name",
@@ -35,6 +36,8 @@ _SPACE = r"\x20\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000"
 
 NAME_PATTERN = rf"^[^{_CONTROL}]*[^{_CONTROL}{_SPACE}][^{_CONTROL}]*$"
 """One line, no control characters, not blank."""
+OPTIONAL_NAME_PATTERN = rf"^[^{_CONTROL}]*$"
+"""One line, no control characters; may be empty."""
 TEXT_PATTERN = rf"^[^{_TEXT_CONTROL}]*[^{_CONTROL}{_SPACE}][^{_TEXT_CONTROL}]*$"
 """Lines of text (tabs and line breaks allowed), no other control characters, not blank."""
 OPTIONAL_TEXT_PATTERN = rf"^[^{_TEXT_CONTROL}]*$"

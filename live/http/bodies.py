@@ -31,7 +31,13 @@ from pydantic_core import ErrorDetails
 
 from live.errors import BadRequest
 from live.ids import MAX_ID
-from live.text import NAME_PATTERN, OPTIONAL_TEXT_PATTERN, TEXT_PATTERN, name_problem
+from live.text import (
+    NAME_PATTERN,
+    OPTIONAL_NAME_PATTERN,
+    OPTIONAL_TEXT_PATTERN,
+    TEXT_PATTERN,
+    name_problem,
+)
 
 __all__ = [
     "Answer",
@@ -95,8 +101,9 @@ Name500 = Annotated[str, _line(500), AfterValidator(_strip)]
 Prompt = Annotated[
     str, Field(min_length=1, max_length=2000, pattern=TEXT_PATTERN), AfterValidator(_strip)
 ]
-Note100 = Annotated[
-    str, Field(max_length=100, pattern=OPTIONAL_TEXT_PATTERN), AfterValidator(_strip)
+# A skill tag: one line, may be empty (no tag).
+SkillTag = Annotated[
+    str, Field(max_length=100, pattern=OPTIONAL_NAME_PATTERN), AfterValidator(_strip)
 ]
 Note500 = Annotated[
     str, Field(max_length=500, pattern=OPTIONAL_TEXT_PATTERN), AfterValidator(_strip)
@@ -186,7 +193,7 @@ class GroupBody(Body):
     students: StudentIds = []
     colour: Name32 = Field(ABSENT, description="the group's colour; one is picked if absent")
     goal: Note500 = ""
-    skill: Note100 = Field("", description="the skill tag the goal is about")
+    skill: SkillTag = Field("", description="the skill tag the goal is about")
 
 
 class GroupPatch(Patch):
@@ -194,7 +201,7 @@ class GroupPatch(Patch):
     students: StudentIds = ABSENT
     colour: Name32 = ABSENT
     goal: Note500 = ABSENT
-    skill: Note100 = ABSENT
+    skill: SkillTag = ABSENT
 
 
 class QuestionBody(Body):
@@ -291,7 +298,7 @@ class GroupPlan(Body):
     id: Id = Field(ABSENT, description="an existing group of the class to update")
     name: Name100
     students: Annotated[StudentIds, Field(max_length=200)]
-    skill: Note100 = ""
+    skill: SkillTag = ""
     goal: Note500 = ""
 
 

@@ -42,7 +42,7 @@ def check_archive(raw: bytes, limits: ArchiveLimits | None = None) -> None:
         with zipfile.ZipFile(io.BytesIO(raw)) as archive:
             entries = archive.infolist()
     except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, ValueError, EOFError) as exc:
-        raise ValueError(f"not a readable XLSX (zip) file: {exc}") from None
+        raise ValueError(f"not a readable XLSX file ({exc})") from None
     if len(entries) > limits.max_entries:
         raise ValueError(
             f"the archive holds {len(entries)} entries; a workbook may hold {limits.max_entries}"

@@ -129,7 +129,8 @@ def test_real_serve_prints_its_urls_and_serves_the_demo_class(server: dict[str, 
     status, qs = call(server, "GET", "/api/questions")
     assert all(q["skills"] for q in qs)
     call(server, "POST", f"/api/sessions/{sid}/ask", {"question_id": qs[0]["id"]})
-    student = session["students"][0]["id"]
+    status, state = call(server, "GET", f"/api/sessions/{sid}")
+    student = state["students"][0]["id"]
     status, r = call(server, "PUT", f"/api/sessions/{sid}/responses/{student}", {"answer": "A"})
     assert status == 200 and r["recorded"] is True
     status, err = call(server, "POST", "/api/classes", {"name": 5})

@@ -32,7 +32,7 @@ def _scan(detect_pixels: int | None) -> Scan:
 
 @pytest.mark.parametrize(("budget", "shape"), [(None, (1440, 2560)), (2_000_000, (720, 1280)),
                                                (500_000, (360, 640)), (1, (180, 320))])  # fmt: skip
-def test_a_frame_over_the_budget_is_decoded_at_a_half_quarter_or_eighth(
+def test_regression_a_big_frame_is_decoded_at_a_half_quarter_or_eighth_of_its_size(
     frame: tuple[bytes, list[Any]], budget: int | None, shape: tuple[int, int]
 ) -> None:
     assert decode_image(frame[0], max_decode_pixels=budget).shape == shape

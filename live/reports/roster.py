@@ -13,6 +13,8 @@ import io
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 
+from live.errors import BadRequest
+from live.ids import parse_int
 from live.text import name_problem
 
 __all__ = ["RosterRow", "RosterSheet", "csv_rows", "parse_roster", "parse_roster_rows"]
@@ -129,9 +131,9 @@ def parse_roster_rows(
         card: int | None = None
         raw_card = cell(card_i)
         if raw_card:
-            try:
-                card = int(raw_card)
-            except ValueError:
+            try:  # the one integer parser (live.ids): ASCII digits only, no "1_0" or "٣"
+                card = parse_int(raw_card, "card")
+            except BadRequest:
                 sheet.rejected.append((line, f"card {raw_card!r} is not a whole number"))
                 continue
             if not 1 <= card <= max_card:

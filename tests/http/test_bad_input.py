@@ -78,7 +78,6 @@ QUERY_IDS = [
     "/api/sessions/{session}/events?since={x}",
     "/api/pair?session={x}",
     "/api/pair.svg?session={x}",
-    "/api/current-session?class_id={x}",
     "/api/classes/{cid}/checkins?group_id={x}",
     "/api/classes/{cid}/grouping?skills=a&size={x}",
     "/api/classes/{cid}/grouping?skills=a&sessions={x}",
@@ -95,14 +94,6 @@ def test_regression_a_query_id_of_superscript_digits_is_400_not_500(
             assert_error(r, 400, "invalid")
             name = url.rsplit("&", 1)[-1].split("?")[-1].split("=")[0]
             assert r.json()["error"]["message"].startswith(f"{name} must be a whole number"), url
-
-
-def test_regression_the_projector_token_gets_400_on_a_superscript_class_id(
-    client: TestClient, seeded: dict[str, Any], projector_token: str
-) -> None:
-    auth = {"Authorization": f"Bearer {projector_token}"}
-    assert_error(client.get(f"/api/current-session?class_id={SUPERSCRIPT}", headers=auth), 400)
-    assert client.get("/api/current-session", headers=auth).status_code == 200
 
 
 def test_regression_since_beyond_any_integer_is_400_not_an_overflow(

@@ -55,7 +55,7 @@ def test_a_class_projector_shows_the_session_started_last_until_the_teacher_move
     assert live["session"] == first and live["status"] == "running"
     assert live["class_name"] == "7B"
     assert live["projector_url"].endswith(f"/projector/?class={cid}&token={projector_token}")
-    second = client.post("/api/sessions", json={"class_id": cid}).json()["session"]["id"]
+    second = client.post("/api/sessions", json={"class_id": cid}).json()["id"]
     assert client.get(f"/api/classes/{cid}/live").json()["session"] == second
     # the teacher puts the first one back on the projector; the second keeps running
     r = client.put(f"/api/classes/{cid}/live", json={"session_id": first})
@@ -73,7 +73,9 @@ def test_a_class_live_session_is_one_of_its_own_running_sessions(
 ):
     cid, sid = seeded["class"]["id"], seeded["session"]["id"]
     other = client.post("/api/classes", json={"name": "8C"}).json()["id"]
-    r = client.put(f"/api/classes/{other}/live", json={"session_id": sid})
+    r = client.put(f"/api/classes/{other}/live", json={"session_id": sid})  # not this class's
+    assert r.status_code == 409 and r.json()["error"]["code"] == "unknown_id"
+    r = client.put("/api/classes/999/live", json={"session_id": sid})
     assert r.status_code == 404 and r.json()["error"]["code"] == "not_found"
     r = client.put(f"/api/classes/{cid}/live", json={"session_id": "7"})
     assert r.status_code == 400 and r.json()["error"]["code"] == "invalid"
@@ -201,7 +203,7 @@ def test_sessions_running_lists_every_class_s_with_its_question(
     sid, q = seeded["session"]["id"], seeded["questions"][0]["id"]
     client.post(f"/api/sessions/{sid}/ask", json={"question_id": q})
     other = client.post("/api/classes", json={"name": "Period 3"}).json()["id"]
-    second = client.post("/api/sessions", json={"class_id": other}).json()["session"]["id"]
+    second = client.post("/api/sessions", json={"class_id": other}).json()["id"]
     rows = client.get("/api/sessions/running").json()
     assert [(r["id"], r["class_name"], r["status"], r["live"]) for r in rows] == [
         (sid, "7B", "running", True),

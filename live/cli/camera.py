@@ -168,6 +168,9 @@ class ScanClient:
     insecure: bool = False
     log: Callable[[str], None] = print
     photo: bool = False  # one still, sent again until its cards are confirmed (PHOTO_SENDS)
+    # a recording has no clock of its own: each frame waits for its answer (at most ``fps``), so
+    # a replay on a busy server reads every frame instead of dropping the ones it was too slow for
+    every_frame: bool = False
     sent: int = 0
     answered: int = 0
     dropped: int = 0
@@ -266,6 +269,9 @@ class ScanClient:
                 await ws.send(frame)
                 self._pending = None
                 self.sent += 1
+                if self.every_frame:
+                    with contextlib.suppress(TimeoutError):
+                        await asyncio.wait_for(self._caught_up(), 10.0)
                 due += period
                 await asyncio.sleep(max(0.0, due - time.monotonic()))
             if frame is None:
@@ -392,7 +398,13 @@ def add_scan_parser(sub: Any) -> None:
         type=int,
         help="the session to scan for (required; without it, the sessions running are listed)",
     )
-    p.add_argument("--fps", type=float, default=10.0, help="frames per second to send (10)")
+    p.add_argument(
+        "--fps",
+        type=float,
+        default=10.0,
+        help="frames per second to send (10); a recording is replayed frame by frame, each frame"
+        " waiting for its answer, at most this fast",
+    )
     p.add_argument("--name", default="cardcheck-scan", help="this scanner's name in the events")
     p.add_argument(
         "--retry-for",
@@ -441,5 +453,6 @@ def cmd_scan(args: argparse.Namespace) -> int:
         client.frames = iter([photo] * PHOTO_SENDS)
     else:
         client.frames = camera_frames(args.camera) if args.file is None else file_frames(args.file)
+        client.every_frame = args.file is not None
     client.log = lambda line: print(line, flush=True)
     return asyncio.run(client.run())

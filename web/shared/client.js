@@ -185,6 +185,10 @@ export function watchSession(sessionId, onState, { onStatus } = {}) {
         if (!state || fresh.seq >= state.seq) {
           state = fresh;
           onState(state, message);
+        } else {
+          // answers that came in while it was fetched are newer than it: fetch again, or the
+          // change that called for it (a question asked during a scan) would never show
+          again = true;
         }
       } while (again);
     } catch (err) {

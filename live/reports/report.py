@@ -145,6 +145,7 @@ class Response:
     first_at: float
     updated_at: float
     changes: int
+    late: bool = False  # changed by hand after the reveal
 
 
 @dataclass(frozen=True, slots=True)
@@ -355,7 +356,7 @@ def _asked_and_responses(
             )
         order = {sid: i for i, sid in enumerate(sids)}
         questions.sort(key=lambda q: (order[q.session_id], q.number))
-        responses = [Response(*r.values()) for r in store.report_responses(sids)]
+        responses = [_response(r) for r in store.report_responses(sids)]
     return questions, responses
 
 
@@ -439,6 +440,12 @@ def _read(
 
 
 # -- groups over time (pure) ---------------------------------------------------------------
+
+
+def _response(row: Any) -> Response:
+    values = dict(row)
+    values["late"] = bool(values.get("late"))  # NULL where the answer was never revealed
+    return Response(**values)
 
 
 def session_groups(

@@ -31,7 +31,8 @@ PLAN: dict[str, tuple[str | None, ...]] = {
     "Zara Khan": ("A", "C", "A", "D"),  # answered all: 1 of 3
     "Jack Moss": ("A", None, "B", "C"),  # no card on Q2: 2 of 3, 2 answered
     "Nia Oduya": ("B", "B", None, "C"),  # Q1 typed in by hand after close: 2 of 3
-    "Mo Diaz": ("A", "B", "D", None),  # answers Q4 after the reveal: refused, 2 of 3
+    "Mo Diaz": ("A", "B", "D", None),  # Q4: a scan after the reveal is refused, the teacher
+    # types in C by hand (a late correction, which counts): 3 of 3
     "Lee Chen": ("C", "B", "A", "C"),  # moved from Blue to Red after Q2: 2 of 3
 }
 LATE = "Omar Aziz"  # added to the roster after Q1 was asked; answers Q2 B, Q4 C: 2 of 2
@@ -41,7 +42,7 @@ EXPECTED = {  # name -> (right, answered, asked)
     "Zara Khan": (1, 3, 3),
     "Jack Moss": (2, 2, 3),
     "Nia Oduya": (2, 3, 3),
-    "Mo Diaz": (2, 2, 3),
+    "Mo Diaz": (3, 3, 3),
     "Lee Chen": (2, 3, 3),
     LATE: (2, 2, 2),
 }
@@ -91,7 +92,8 @@ def _build(store: Store) -> int:
         store.reveal(sid, now=now + 4)
         if qi == 3:
             with pytest.raises(Conflict):
-                store.record(sid, ids["Mo Diaz"], "C", source="manual", now=now + 5)
+                store.record(sid, ids["Mo Diaz"], "C", source="scan", now=now + 5)
+            store.record(sid, ids["Mo Diaz"], "C", source="manual", now=now + 5)
         now += 5
     store.end_session(sid, now=now + 30)
     return sid
@@ -105,6 +107,7 @@ def test_every_format_shows_the_same_score(session: tuple[Store, int]) -> None:
     store, sid = session
     data = read_session(store, sid)
     names = {s.id: s.name for s in data.students}
+    assert [names[r.student_id] for r in data.responses if r.late] == ["Mo Diaz"]
     scores = student_scores(data)
     assert {names[k]: (v.correct, v.answered, v.asked) for k, v in scores.items()} == EXPECTED
     percent = {n: round(100 * r / a) for n, (r, _, a) in EXPECTED.items()}

@@ -320,8 +320,9 @@ def _free_spot(
 
 def _camera(rng: np.random.Generator, img: F32, cond: Condition, gamma: float) -> Image:
     h, w = img.shape
-    light = cv2.resize(rng.uniform(0.75, 1.05, size=(3, 4)).astype(np.float32), (w, h))
-    img = img * light
+    if gamma == 1.0:  # a dim row sets its cards' levels as the camera records them
+        light = cv2.resize(rng.uniform(0.75, 1.05, size=(3, 4)).astype(np.float32), (w, h))
+        img = img * light
     img = cv2.GaussianBlur(img, (0, 0), rng.uniform(*cond.defocus))
     length = cond.smear
     if not length and cond.smear_random and rng.random() < 0.5:

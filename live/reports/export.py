@@ -8,7 +8,7 @@ Formats (``FORMATS``: name -> ``Format`` with its media type and file extension)
                the group at the session for one session, the current group for a class over
                dates or a question set (a row spans many sessions).
 ``long``       one row per response (session, date, question, skills, student, card, group,
-               answer, correct, first seen, last changed, changes, source). Its group is the
+               answer, correct, first seen, last changed, changes, source, late). Its group is the
                one the student was in at that response's session (``session_groups``: at the
                session's start), so a later move never relabels past answers.
 ``xlsx``       sheets Scores (correct cells green, wrong red), Responses, Items, Groups, Skills,
@@ -184,6 +184,7 @@ LONG_HEADER = [
     "Last changed",
     "Changes",
     "Source",
+    "Late",
 ]
 
 
@@ -216,6 +217,7 @@ def _long_rows(data: ReportData, tz: tzinfo) -> Iterator[list[Any]]:
             iso(r.updated_at),
             r.changes,
             r.source,
+            "TRUE" if r.late else "FALSE",
         ]
 
 
@@ -500,6 +502,7 @@ def _json_sections(data: ReportData, tz: tzinfo) -> Iterator[tuple[str, Any]]:
                 "correct": None if keys[r.asked_id] is None else r.answer == keys[r.asked_id],
                 "card": r.card,
                 "source": r.source,
+                "late": r.late,
                 "first_at": iso(r.first_at),
                 "updated_at": iso(r.updated_at),
                 "changes": r.changes,

@@ -144,6 +144,7 @@ class Response:
     first_at: float
     updated_at: float
     changes: int
+    late: bool = False  # changed by hand after the reveal
 
 
 @dataclass(frozen=True, slots=True)
@@ -330,7 +331,7 @@ def _read(
             )
         order = {sid: i for i, sid in enumerate(sids)}
         questions.sort(key=lambda q: (order[q.session_id], q.number))
-        responses = [Response(*r.values()) for r in store.report_responses(sids)]
+        responses = [_response(r) for r in store.report_responses(sids)]
     responders = {r.student_id for r in responses}
     stays: list[Stay] = []
     students: list[Student] = []
@@ -395,6 +396,12 @@ def _read(
 
 
 # -- groups over time (pure) ---------------------------------------------------------------
+
+
+def _response(row: Any) -> Response:
+    values = dict(row)
+    values["late"] = bool(values.get("late"))  # NULL where the answer was never revealed
+    return Response(**values)
 
 
 def session_groups(

@@ -526,17 +526,20 @@ class SessionRecords(ClassroomRecords, LibraryRecords):
             return self._close_open(db, session_id, current, now)
 
     def reopen(self, session_id: int, *, now: float) -> list[Event]:
-        """Open the current question again (after close, before reveal)."""
+        """Open the current question again, after close or after reveal (the chart is hidden
+        again until the next reveal)."""
         with self.transaction() as db:
             self._running(db, session_id)
             current = self._current(db, session_id)
             if current is None:
                 raise Conflict("no question has been asked yet", code="no_question")
-            if current["revealed_at"] is not None:
-                raise Conflict("the answer was revealed; ask the question again instead")
-            if current["closed_at"] is None:
+            if current["closed_at"] is None and current["revealed_at"] is None:
                 return []
-            db.execute(update(asked).where(asked.c.id == current["id"]).values(closed_at=None))
+            db.execute(
+                update(asked)
+                .where(asked.c.id == current["id"])
+                .values(closed_at=None, revealed_at=None)
+            )
             return [
                 self.append(
                     db,

@@ -48,6 +48,7 @@ const dom = {
   manual: $("manual"),
   manualName: $("manual-name"),
   manualLetters: $("manual-letters"),
+  manualLate: $("manual-late"),
   announce: $("run-announce"),
 };
 
@@ -297,7 +298,7 @@ function renderControls() {
   dom.next.disabled = paused || next === null;
   dom.next.textContent = next === null ? "Set finished" : q ? "Ask next" : "Ask first question";
   dom.close.disabled = paused || !q || q.status !== "open";
-  dom.reopen.disabled = paused || !q || q.status !== "closed";
+  dom.reopen.disabled = paused || !q || q.status === "open";
   dom.reveal.disabled = paused || !q || q.status === "revealed";
   dom.ask.disabled = paused;
   const askedIds = new Set((state.asked || []).map((a) => a.question_id));
@@ -345,28 +346,31 @@ function studentChip(s) {
   const [symbol, word] = MARKS[mark];
   return el("li", {},
     el("button", { class: `chip ${mark}`, type: "button", "data-key": `student-${s.id}`,
-      title: s.source === "manual" ? "entered by hand" : "", onclick: () => openManual(s) },
+      title: s.late ? "entered by hand after the reveal" : s.source === "manual" ? "entered by hand" : "",
+      onclick: () => openManual(s) },
       el("span", { class: "name", text: s.name }),
       el("span", { class: "answer", text: s.answer || "–" }),
       symbol && el("span", { class: "mark", "aria-hidden": "true", text: symbol }),
-      el("span", { class: "sr-only", text: `, ${word}${s.source === "manual" ? ", entered by hand" : ""}` })));
+      el("span", { class: "sr-only", text: `, ${word}${s.late ? ", entered by hand after the reveal"
+        : s.source === "manual" ? ", entered by hand" : ""}` })));
 }
 
 function openManual(student) {
   const q = state.question;
-  if (!q || q.status === "revealed") {
-    toast(q ? "The answer was revealed; this question takes no more answers." : "Ask a question first.", true);
+  if (!q) {
+    toast("Ask a question first.", true);
     return;
   }
   manualFor = student.id;
   dom.manualName.textContent = `${student.name} (card ${student.card ?? "none"})`;
+  dom.manualLate.hidden = q.status !== "revealed";
   dom.manualLetters.replaceChildren(...letters(q.choices.length).map((letter, i) => el("button", {
     type: "button", class: student.answer === letter ? "primary" : "", text: `${letter}: ${q.choices[i]}`,
     onclick: async () => {
       dom.manual.close();
       const done = await attempt(api(`/sessions/${sessionId}/responses/${student.id}`,
         { method: "PUT", body: { answer: letter } }));
-      if (done) toast(`${student.name}: ${letter}`);
+      if (done) toast(`${student.name}: ${letter}${q.status === "revealed" ? " (late)" : ""}`);
     },
   })));
   dom.manual.showModal();

@@ -490,3 +490,55 @@ def test_a_whole_session_from_the_keyboard_alone(server: Server, browser: Any) -
     wait_focus(page, "#start-class")
     assert server.api("GET", "/sessions/running") == []
     page.close()
+
+
+def test_the_warnings_a_wrong_class_a_lost_server_and_an_interrupted_session(
+    server: Server, browser: Any
+) -> None:
+    """A scanner filming another class's cards, the server gone (the numbers stale), and the
+    session interrupted by the stop: each page says so, and passes axe while it does."""
+    cls = server.api("POST", "/classes", {"name": "Axe 10D"})
+    for i, name in enumerate(RED):
+        server.api("POST", f"/classes/{cls['id']}/students", {"name": name, "card": 31 + i})
+    q = server.api("POST", "/questions", {"prompt": "10D: 1/4 + 1/4?", "choices": ["1/2", "2/8"], "correct": "A"})  # fmt: skip
+    sid = server.api("POST", "/sessions", {"class_id": cls["id"]})["id"]
+    server.api("POST", f"/sessions/{sid}/ask", {"question_id": q["id"]})
+    teacher = console(browser, server, f"session/{sid}")
+    expect(teacher.locator("#run-class")).to_have_text("Axe 10D", timeout=WAIT_MS)
+    projector = browser.new_page(viewport={"width": 1280, "height": 720})
+    projector.goto(str(server.api("GET", f"/sessions/{sid}")["projector_url"]))
+    expect(projector.locator("#status")).to_have_text("Answering", timeout=WAIT_MS)
+    filming = browser.new_context(viewport={"width": 844, "height": 390}, permissions=["camera"])
+    scanner = filming.new_page()
+    scanner.goto(f"{server.base}/scan/?session={sid}&token={TOKEN}")  # cards 1-4: not 10D's
+
+    expect(scanner.locator("#wrong-class")).to_be_visible(timeout=WAIT_MS)
+    assert_accessible(scanner, "scanner: these cards are not the class's")
+    expect(teacher.locator("#run-wrong-class")).to_be_visible(timeout=WAIT_MS)
+    assert_accessible(teacher, "console: a scanner reading another class's cards")
+    filming.close()
+
+    server.stop()
+    for page in (teacher, projector):
+        expect(page.locator("body.stale")).to_have_count(1, timeout=WAIT_MS)
+    assert_accessible(projector, "projector: the server cannot be reached")
+    assert_accessible(teacher, "console: the server cannot be reached")
+
+    server.start()  # the session comes back interrupted
+    expect(teacher.locator("#run-interrupted")).to_be_visible(timeout=WAIT_MS)
+    expect(teacher.locator("body.stale")).to_have_count(0, timeout=WAIT_MS)
+    assert_accessible(teacher, "console: the session interrupted by a server stop")
+    expect(projector.locator("#status")).to_have_text("Paused", timeout=WAIT_MS)
+    expect(projector.locator("body.stale")).to_have_count(0, timeout=WAIT_MS)
+    assert_accessible(projector, "projector: paused")
+    filming = browser.new_context(viewport={"width": 390, "height": 844}, permissions=["camera"])
+    scanner = filming.new_page()
+    scanner.goto(f"{server.base}/scan/?session={sid}&token={TOKEN}")
+    expect(scanner.locator("#message-title")).to_have_text(
+        "This session was interrupted", timeout=WAIT_MS
+    )
+    assert_accessible(scanner, "scanner: the session interrupted")
+    server.api("POST", f"/sessions/{sid}/end")
+    filming.close()
+    for page in (teacher, projector):
+        page.close()

@@ -58,12 +58,6 @@ def browser(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
         b.close()
 
 
-@pytest.fixture(scope="module", autouse=True)
-def summary() -> Iterator[None]:
-    yield
-    print(f"\naxe checked {len(CHECKED)} page states: " + "; ".join(CHECKED))
-
-
 # what a page's polite live regions said, in order (a screen reader reads each change)
 SAID = """
 window.said = [];

@@ -82,7 +82,8 @@ def make_class(server: Server, name: str) -> dict[str, Any]:
         g: server.api(
             "POST",
             f"/classes/{cls['id']}/groups",
-            {"name": g, "students": [ids[n] for n in members], "goal": f"{g}'s first goal"},
+            {"name": g, "students": [ids[n] for n in members], "goal": f"{g}'s first goal"}
+            | ({"colour": "#ffd43b"} if g == "Red" else {}),  # light: its name is black on it
         )
         for g, members in (("Blue", BLUE), ("Red", RED))
     }
@@ -160,6 +161,17 @@ def test_the_console_in_every_tab_and_dialog(server: Server, browser: Any) -> No
     answer_all(server, sid, c, {"Ada Lovelace": "A", "Brook Ng": "B"})
     expect(page.locator("#run-status")).to_have_text("Q3 answering", timeout=WAIT_MS)
     expect(page.locator(".answered strong")).to_have_text("2/8", timeout=WAIT_MS)
+    # right and wrong by a mark and a word too, not by colour alone
+    ada, brook = (
+        page.locator(".chip:has-text('Ada Lovelace')"),
+        page.locator(".chip:has-text('Brook Ng')"),
+    )
+    expect(ada.locator(".mark")).to_have_text("✓")
+    expect(ada).to_contain_text("right")
+    expect(brook.locator(".mark")).to_have_text("✗")
+    expect(brook).to_contain_text("wrong")
+    red = page.locator(".group header").filter(has=page.get_by_text("Red", exact=True))
+    assert red.evaluate("h => getComputedStyle(h).color") == "rgb(0, 0, 0)"
     page.click(".chip:has-text('Carmen Ruiz')")
     expect(page.locator("#manual")).to_be_visible()
     assert_accessible(page, "console: manual answer dialog")

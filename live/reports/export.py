@@ -7,16 +7,18 @@ Formats (``FORMATS``: name -> ``Format`` with its media type and file extension)
                question's heading carries its key ("Q1 (key B)", "Q2 (poll)"). Its group is ``Student.group``:
                the group at the session for one session, the current group for a class over
                dates or a question set (a row spans many sessions).
-``long``       one row per response (session, date, question, skills, student, card, group,
+``long``       one row per response (session, date, question, skills, the school's student ID,
+               cardcheck's own student number, student, card, group,
                answer, correct, first seen, last changed, changes, source, late). Its group is the
                one the student was in at that response's session (``session_groups``: at the
                session's start), so a later move never relabels past answers.
 ``xlsx``       sheets Scores (correct cells green, wrong red), Responses, Items, Groups, Skills,
                Flags and Check-ins; frozen header rows, fitted column widths.
 ``json``       the same data, documented in docs/export-json.md.
-``canvas``     Canvas's gradebook import CSV: Student, ID, SIS User ID, SIS Login ID, Section,
-               then one assignment column per session (points = questions right), with the
-               "Points Possible" row Canvas itself writes.
+``canvas``     Canvas's gradebook import CSV: Student, ID, SIS User ID (the school's student
+               ID), SIS Login ID, Section, then one assignment column per session (points: the
+               score out of the session's scored questions), with the "Points Possible" row
+               Canvas itself writes.
 ``oneroster``  a OneRoster 1.2 CSV zip (bulk): manifest.csv, categories.csv, lineItems.csv (one
                line item per session) and results.csv (one result per student and session).
 
@@ -142,6 +144,8 @@ SCORE_HEADER = [
     "Card",
     "First name",
     "Last name",
+    "Student ID",
+    "Email",
     "Group",
     "Score %",
     "Correct",
@@ -166,6 +170,8 @@ def _score_rows(data: ReportData, tz: tzinfo, *, styled: bool) -> tuple[list[str
             s.card,
             s.first_name,
             s.last_name,
+            s.school_id,
+            s.email,
             s.group,
             _pct(sc.percent),
             sc.correct,
@@ -190,6 +196,7 @@ LONG_HEADER = [
     "Prompt",
     "Skills",
     "Student ID",
+    "cardcheck student no.",
     "Student",
     "Card",
     "Group",
@@ -222,6 +229,7 @@ def _long_rows(data: ReportData, tz: tzinfo) -> Iterator[list[Any]]:
             q.number,
             q.prompt,
             "; ".join(q.skills),
+            s.school_id if s else None,
             r.student_id,
             s.name if s else "",
             r.card,
@@ -434,13 +442,17 @@ def xlsx(data: ReportData, *, tz: tzinfo = UTC) -> bytes:
     q_widths = [max(len(h) + 2, 5) for h in header[len(SCORE_HEADER) :]]
     sheets = [
         Sheet(
-            "Scores", header, rows, widths=[6, 14, 16, 12, 8, 8, 9, 7, *q_widths], freeze_columns=3
+            "Scores",
+            header,
+            rows,
+            widths=[6, 14, 16, 12, 24, 12, 8, 8, 9, 7, *q_widths],
+            freeze_columns=3,
         ),
         Sheet(
             "Responses",
             LONG_HEADER,
             _long_rows(data, tz),
-            widths=[8, 11, 14, 9, 40, 18, 10, 24, 6, 12, 7, 8, 25, 25, 8, 7],
+            widths=[8, 11, 14, 9, 40, 18, 12, 10, 24, 6, 12, 7, 8, 25, 25, 8, 7, 6],
         ),
         Sheet("Items", ITEM_HEADER, _item_rows(data)),
         Sheet("Groups", GROUP_HEADER, _group_rows(data)),
@@ -650,8 +662,13 @@ def canvas_csv(data: ReportData, *, tz: tzinfo = UTC) -> bytes:
     Points possible are the session's scored questions; a student's points are ``_points`` of
     their score (``live.reports.score``), so Canvas's percent is the scoresheet's. A student
     asked none of a session's questions (not yet on the roster) gets an empty cell, so Canvas
-    leaves that grade alone. ID, SIS User ID and SIS Login ID are empty (cardcheck does not know
-    Canvas's ids): Canvas then matches students by name and asks about the rest on import.
+    leaves that grade alone.
+
+    Canvas matches a row to a student by any one of Student (``Last, First``), ID (Canvas's own
+    user id) or SIS User ID (the school's student ID), with SIS Login ID and Section beside
+    them, the columns of its own gradebook export. SIS User ID carries the school's student ID
+    from the roster; ID and SIS Login ID are empty because cardcheck cannot know Canvas's user
+    ids or logins. A student without a school ID is matched by name.
     """
     possible = _possible(data)
     by_session = score_by_session(data)
@@ -666,7 +683,7 @@ def canvas_csv(data: ReportData, *, tz: tzinfo = UTC) -> bytes:
     for st in data.students:
         first, last = st.first_name, st.last_name
         section = sections.get(st.class_id, data.title if data.scope == "class" else "")
-        row: list[Any] = [f"{last}, {first}" if last else first, "", "", "", section]
+        row: list[Any] = [f"{last}, {first}" if last else first, "", st.school_id, "", section]
         for sid in sessions:
             sc = by_session.get((sid, st.id))
             row.append(None if sc is None else _points(sc, possible[sid]))
@@ -746,8 +763,9 @@ def _plain_csv(rows: Iterable[Sequence[Any]]) -> bytes:
 def oneroster_zip(data: ReportData, *, tz: tzinfo = UTC) -> bytes:
     """A OneRoster 1.2 bulk CSV set: a line item per session, a result per student who answered.
 
-    sourcedIds are ``cardcheck-class-N``, ``cardcheck-session-N`` (line items),
-    ``cardcheck-student-N`` and ``cardcheck-result-S-N``; classes and users are declared absent
+    sourcedIds are ``cardcheck-class-N``, ``cardcheck-session-N`` (line items) and
+    ``cardcheck-result-S-N``; a student is the school's student ID from the roster (the id the
+    school's systems know them by), or ``cardcheck-student-N`` for one without; classes and users are declared absent
     in the manifest: the receiving gradebook already has them and maps these ids. ``score`` is
     the student's score (``live.reports.score``) as points out of ``resultValueMax``, the
     session's scored questions (``_points``).
@@ -798,7 +816,7 @@ def oneroster_zip(data: ReportData, *, tz: tzinfo = UTC) -> bytes:
                     "",
                     "",
                     f"cardcheck-session-{s.id}",
-                    f"cardcheck-student-{st.id}",
+                    st.school_id or f"cardcheck-student-{st.id}",
                     "fully graded",
                     _decimal(_points(sc, possible[s.id])),
                     "",

@@ -105,6 +105,42 @@ class _Clock:
         return f"{parts[0]}{s - m * 60:02d}{parts[1]}"
 
 
+class _Cells:
+    """How a time, a percent and a yes/no are written: as text for CSV (ISO 8601 times with
+    their offset, whole percents, TRUE/FALSE), as typed cells for XLSX (``typed``): Excel
+    date-times in the school's zone ``tz`` (Excel has no zones, so the local wall time), a
+    fraction shown as a percent, a boolean."""
+
+    def __init__(self, tz: tzinfo, *, typed: bool) -> None:
+        self.tz = tz
+        self.typed = typed
+        self.clock = _Clock(tz)
+        self.minutes: dict[int, datetime] = {}
+
+    def time(self, t: float | None) -> Any:
+        if not self.typed:
+            return self.clock.iso(t)
+        if t is None:
+            return None
+        s = math.floor(t)
+        m = s // 60
+        base = self.minutes.get(m)
+        if base is None:
+            base = self.minutes[m] = datetime.fromtimestamp(m * 60, self.tz).replace(tzinfo=None)
+        return base.replace(second=s - m * 60)
+
+    def percent(self, x: float | None) -> Any:
+        """``x`` in 0-100."""
+        if x is None:
+            return None
+        return Styled(x / 100, "percent") if self.typed else _pct(x)
+
+    def flag(self, yes: bool | None) -> Any:
+        if yes is None:
+            return None
+        return yes if self.typed else ("TRUE" if yes else "FALSE")
+
+
 def _day(t: float, tz: tzinfo) -> str:
     return datetime.fromtimestamp(t, tz).date().isoformat()
 
@@ -155,7 +191,9 @@ SCORE_HEADER = [
 
 
 def _score_rows(data: ReportData, tz: tzinfo, *, styled: bool) -> tuple[list[str], list[list[Any]]]:
-    """The scoresheet: a row per student (the key is in the question headings, not a row)."""
+    """The scoresheet: a row per student (the key is in the question headings, not a row).
+    ``styled`` (XLSX): answers coloured right or wrong, the score a typed percent."""
+    cells = _Cells(tz, typed=styled)
     scores = student_scores(data)
     keys = {q.asked_id: q.correct for q in data.questions}
     answers: dict[int, dict[int, str]] = defaultdict(dict)
@@ -173,7 +211,7 @@ def _score_rows(data: ReportData, tz: tzinfo, *, styled: bool) -> tuple[list[str
             s.school_id,
             s.email,
             s.group,
-            _pct(sc.percent),
+            cells.percent(sc.percent),
             sc.correct,
             sc.answered,
             sc.asked,
@@ -210,14 +248,14 @@ LONG_HEADER = [
 ]
 
 
-def _long_rows(data: ReportData, tz: tzinfo) -> Iterator[list[Any]]:
+def _long_rows(data: ReportData, cells: _Cells) -> Iterator[list[Any]]:
     questions = {q.asked_id: q for q in data.questions}
     students = {s.id: s for s in data.students}
     sessions = {s.id: s for s in data.sessions}
-    days = {s.id: _day(s.started_at, tz) for s in data.sessions}
+    days = {s.id: _day(s.started_at, cells.tz) for s in data.sessions}
     names = {g.id: g.name for g in data.groups}
     group_at = session_groups(data.sessions, data.stays)
-    iso = _Clock(tz).iso
+    when, flag = cells.time, cells.flag
     for r in data.responses:
         q = questions[r.asked_id]
         s = students.get(r.student_id)
@@ -235,12 +273,12 @@ def _long_rows(data: ReportData, tz: tzinfo) -> Iterator[list[Any]]:
             r.card,
             None if gid is None else names.get(gid),
             r.answer,
-            None if q.correct is None else ("TRUE" if r.answer == q.correct else "FALSE"),
-            iso(r.first_at),
-            iso(r.updated_at),
+            None if q.correct is None else flag(r.answer == q.correct),
+            when(r.first_at),
+            when(r.updated_at),
             r.changes,
             r.source,
-            "TRUE" if r.late else "FALSE",
+            flag(r.late),
         ]
 
 
@@ -274,11 +312,10 @@ ITEM_HEADER = [
 ]
 
 
-def _share(x: float | None) -> int | None:
-    return None if x is None else _pct(100 * x)
+def _item_rows(data: ReportData, cells: _Cells) -> list[list[Any]]:
+    def share(x: float | None) -> Any:
+        return None if x is None else cells.percent(100 * x)
 
-
-def _item_rows(data: ReportData) -> list[list[Any]]:
     rows = []
     for it in item_analysis(data):
         shares = {c.choice: c for c in it.choices}
@@ -290,17 +327,17 @@ def _item_rows(data: ReportData) -> list[list[Any]]:
             it.correct or "(poll)",
             it.answered,
             it.right,
-            _pct(it.percent_correct),
+            cells.percent(it.percent_correct),
             None if it.discrimination is None else round(it.discrimination, 3),
             it.discrimination_n,
             None if it.upper_lower is None else round(it.upper_lower, 3),
             it.top_n,
             it.bottom_n,
         ]
-        row += [_share(shares[a].share) if a in shares else None for a in "ABCD"]
+        row += [share(shares[a].share) if a in shares else None for a in "ABCD"]
         for a in "ABCD":
             c = shares.get(a)
-            row += [None, None] if c is None else [_share(c.top), _share(c.bottom)]
+            row += [None, None] if c is None else [share(c.top), share(c.bottom)]
         row.append(it.note)
         rows.append(row)
     return rows
@@ -320,7 +357,7 @@ GROUP_HEADER = [
 ]
 
 
-def _group_rows(data: ReportData) -> list[list[Any]]:
+def _group_rows(data: ReportData, cells: _Cells) -> list[list[Any]]:
     scores = student_scores(data)
     goals: dict[int, list[str]] = defaultdict(list)
     for goal in data.goals:
@@ -338,7 +375,7 @@ def _group_rows(data: ReportData) -> list[list[Any]]:
                 sc.answered,
                 sc.asked,
                 sc.correct,
-                _pct(sc.percent),
+                cells.percent(sc.percent),
                 " | ".join(goals[g.id]),
             ]
         )
@@ -348,7 +385,7 @@ def _group_rows(data: ReportData) -> list[list[Any]]:
 SKILL_HEADER = ["Kind", "Who", "Skill", "Session", "Date", "Answered", "Correct", "Score %"]
 
 
-def _skill_rows(data: ReportData, tz: tzinfo) -> Iterator[list[Any]]:
+def _skill_rows(data: ReportData, cells: _Cells) -> Iterator[list[Any]]:
     names = {s.id: s.name for s in data.students}
     groups = {g.id: g.name for g in data.groups}
     for kind, points, who in (
@@ -361,10 +398,10 @@ def _skill_rows(data: ReportData, tz: tzinfo) -> Iterator[list[Any]]:
                 who.get(p.who, str(p.who)),
                 p.skill,
                 p.session_id,
-                _day(p.started_at, tz),
+                _day(p.started_at, cells.tz),
                 p.answered,
                 p.correct,
-                _pct(p.percent),
+                cells.percent(p.percent),
             ]
 
 
@@ -382,31 +419,31 @@ FLAG_HEADER = [
 CHECKIN_HEADER = ["Started", "Ended", "Session", "Group", "Note", "Goal", "Next step"]
 
 
-def _flag_rows(data: ReportData, tz: tzinfo) -> list[list[Any]]:
+def _flag_rows(data: ReportData, cells: _Cells) -> list[list[Any]]:
     names = {s.id: s.name for s in data.students}
     groups = {g.id: g.name for g in data.groups}
     return [
         [
-            _iso(f.raised_at, tz),
+            cells.time(f.raised_at),
             f.session_id,
             groups.get(f.group_id or 0),
             names.get(f.student_id or 0),
             f.rule,
             f.severity,
             f.message,
-            _iso(f.resolved_at, tz),
+            cells.time(f.resolved_at),
             f.resolution,
         ]
         for f in data.flags
     ]
 
 
-def _checkin_rows(data: ReportData, tz: tzinfo) -> list[list[Any]]:
+def _checkin_rows(data: ReportData, cells: _Cells) -> list[list[Any]]:
     groups = {g.id: g.name for g in data.groups}
     return [
         [
-            _iso(c.started_at, tz),
-            _iso(c.ended_at, tz),
+            cells.time(c.started_at),
+            cells.time(c.ended_at),
             c.session_id,
             groups.get(c.group_id),
             c.note,
@@ -430,7 +467,7 @@ def scoresheet_csv(data: ReportData, *, tz: tzinfo = UTC) -> bytes:
 
 def long_csv(data: ReportData, *, tz: tzinfo = UTC) -> bytes:
     """One row per response; its Group is the student's group at that response's session."""
-    return _csv([LONG_HEADER, *_long_rows(data, tz)])
+    return _csv([LONG_HEADER, *_long_rows(data, _Cells(tz, typed=False))])
 
 
 def _safe_text(text: str) -> str:
@@ -438,6 +475,9 @@ def _safe_text(text: str) -> str:
 
 
 def xlsx(data: ReportData, *, tz: tzinfo = UTC) -> bytes:
+    """The workbook, its cells typed: booleans, numbers, percents (a fraction shown as 67%)
+    and Excel date-times, in the school's zone ``tz``."""
+    cells = _Cells(tz, typed=True)
     header, rows = _score_rows(data, tz, styled=True)
     q_widths = [max(len(h) + 2, 5) for h in header[len(SCORE_HEADER) :]]
     sheets = [
@@ -451,14 +491,14 @@ def xlsx(data: ReportData, *, tz: tzinfo = UTC) -> bytes:
         Sheet(
             "Responses",
             LONG_HEADER,
-            _long_rows(data, tz),
-            widths=[8, 11, 14, 9, 40, 18, 12, 10, 24, 6, 12, 7, 8, 25, 25, 8, 7, 6],
+            _long_rows(data, cells),
+            widths=[8, 11, 14, 9, 40, 18, 12, 10, 24, 6, 12, 7, 8, 20, 20, 8, 7, 6],
         ),
-        Sheet("Items", ITEM_HEADER, _item_rows(data)),
-        Sheet("Groups", GROUP_HEADER, _group_rows(data)),
-        Sheet("Skills", SKILL_HEADER, _skill_rows(data, tz)),
-        Sheet("Flags", FLAG_HEADER, _flag_rows(data, tz)),
-        Sheet("Check-ins", CHECKIN_HEADER, _checkin_rows(data, tz)),
+        Sheet("Items", ITEM_HEADER, _item_rows(data, cells)),
+        Sheet("Groups", GROUP_HEADER, _group_rows(data, cells)),
+        Sheet("Skills", SKILL_HEADER, _skill_rows(data, cells)),
+        Sheet("Flags", FLAG_HEADER, _flag_rows(data, cells)),
+        Sheet("Check-ins", CHECKIN_HEADER, _checkin_rows(data, cells)),
     ]
     # every string, headers included, is neutralised once per distinct value
     return write_workbook(sheets, text=_safe_text)

@@ -17,14 +17,15 @@ import shutil
 import subprocess
 import zipfile
 from collections.abc import Iterator
-from datetime import date
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import openpyxl
 import pytest
 
-from live.reports.export import FORMATS, export, file_name, safe
+from live.reports.export import FORMATS, ITEM_HEADER, export, file_name, safe
 from live.reports.report import (
     MIN_N,
     Question,
@@ -241,11 +242,12 @@ def test_xlsx_opens_with_openpyxl_with_sheets_colours_and_frozen_headers(
         "S1001",
         "ada@school.example",
         "Blue",
-        100,
+        1,  # 100 %: a fraction shown as a percent
         2,
         2,
         2,
     ]
+    assert ada[6].number_format == "0%"
     assert ada[10].fill.fgColor.rgb == "FFC6EFCE"  # Q1 right: green
     row2 = scores[3]
     assert row2[10].value == "B" and row2[10].fill.fgColor.rgb == "FFFFC7CE"  # wrong: red
@@ -452,6 +454,36 @@ def test_workbook_writer_keeps_text_text_and_replaces_what_xml_cannot_hold() -> 
 
 @pytest.mark.slow
 @pytest.mark.skipif(shutil.which("soffice") is None, reason="LibreOffice (soffice) not installed")
+def test_xlsx_cells_are_typed_and_times_are_in_the_schools_zone(
+    fixed: tuple[Store, dict[str, Any]],
+) -> None:
+    """Booleans, numbers, percents and Excel date-times (local wall time in the zone asked
+    for); the CSV says the same times in ISO 8601 with their offset."""
+    store, ids = fixed
+    data = read_session(store, ids["session"])
+    zone = ZoneInfo("America/New_York")  # 2024-09-02 is summer time there: UTC-4
+    wb = openpyxl.load_workbook(io.BytesIO(export(data, "xlsx", tz=zone)))
+    responses = list(wb["Responses"].iter_rows(values_only=True))
+    head = list(responses[0])
+    ada = next(
+        r
+        for r in responses[1:]
+        if r[head.index("cardcheck student no.")] == ids["students"][0] and r[3] == 1
+    )
+    assert ada[head.index("Correct")] is True and ada[head.index("Late")] is False
+    assert ada[head.index("First seen")] == datetime(2024, 9, 2, 6, 1, 1)  # 10:01:01Z
+    assert wb["Responses"].cell(2, head.index("First seen") + 1).is_date
+    assert isinstance(ada[head.index("Changes")], int)
+    items = wb["Items"]
+    assert items.cell(2, ITEM_HEADER.index("% correct") + 1).number_format == "0%"
+    assert wb["Flags"].cell(2, 1).value == datetime(2024, 9, 2, 6, 1, 40)
+    wb.close()
+    long = _csv_rows(export(data, "long", tz=zone))
+    first = next(r for r in long[1:] if r[7] == str(ids["students"][0]) and r[3] == "1")
+    assert first[long[0].index("First seen")] == "2024-09-02T06:01:01-04:00"
+    assert first[long[0].index("Correct")] == "TRUE"
+
+
 def test_xlsx_converts_cleanly_with_libreoffice(
     fixed: tuple[Store, dict[str, Any]], tmp_path: Path
 ) -> None:

@@ -754,6 +754,12 @@ ONEROSTER_FILES = (
     "userResources",
     "users",
 )
+# The OneRoster 1.2 CSV binding (1EdTech, "OneRoster: CSV Binding 1.2.1", section 3: the CSV
+# files; lineItems.csv and results.csv of the gradebook files), in its column order. The 1EdTech
+# text itself could not be consulted where this was written: the names and order follow an
+# independent validator of the 1.2 binding, so the README calls the format unverified.
+# academicSessionSourcedId and schoolSourcedId are required there, but cardcheck knows no
+# school or term: they are left empty for the receiving system to map, like the class ids.
 LINE_ITEM_HEADER = [
     "sourcedId",
     "status",
@@ -764,9 +770,10 @@ LINE_ITEM_HEADER = [
     "dueDate",
     "classSourcedId",
     "categorySourcedId",
-    "gradingPeriodSourcedId",
+    "academicSessionSourcedId",
     "resultValueMin",
     "resultValueMax",
+    "schoolSourcedId",
 ]
 RESULT_HEADER = [
     "sourcedId",
@@ -776,14 +783,16 @@ RESULT_HEADER = [
     "studentSourcedId",
     "scoreStatus",
     "score",
-    "textScore",
     "scoreDate",
     "comment",
+    "textScore",
+    "classSourcedId",
     "inProgress",
     "incomplete",
     "late",
     "missing",
 ]
+CATEGORY_HEADER = ["sourcedId", "status", "dateLastModified", "title", "weight"]
 CATEGORY_ID = "cardcheck-formative-checks"
 
 
@@ -821,10 +830,8 @@ def oneroster_zip(data: ReportData, *, tz: tzinfo = UTC) -> bytes:
     ]
     manifest += [[f"file.{f}", "bulk" if f in present else "absent"] for f in ONEROSTER_FILES]
     manifest += [["source.systemName", "cardcheck"], ["source.systemCode", "cardcheck"]]
-    categories = [
-        ["sourcedId", "status", "dateLastModified", "title"],
-        [CATEGORY_ID, "", "", "Formative checks"],
-    ]
+    # status and dateLastModified stay empty: in a bulk file they are not used
+    categories = [CATEGORY_HEADER, [CATEGORY_ID, "", "", "Formative checks", ""]]
     items: list[list[Any]] = [LINE_ITEM_HEADER]
     for s in sessions:
         items.append(
@@ -841,6 +848,7 @@ def oneroster_zip(data: ReportData, *, tz: tzinfo = UTC) -> bytes:
                 "",
                 "0.0",
                 f"{possible[s.id]:.1f}",
+                "",
             ]
         )
     results: list[list[Any]] = [RESULT_HEADER]
@@ -859,13 +867,15 @@ def oneroster_zip(data: ReportData, *, tz: tzinfo = UTC) -> bytes:
                     st.school_id or f"cardcheck-student-{st.id}",
                     "fully graded",
                     _decimal(_points(sc, possible[s.id])),
-                    "",
                     day,
                     f"{sc.correct} right of {sc.asked} asked, {sc.answered} answered",
                     "",
+                    f"cardcheck-class-{s.class_id}",
                     "",
                     "",
                     "",
+                    # asked but answered nothing: missing (a card never seen, a student away)
+                    "true" if sc.answered == 0 else "false",
                 ]
             )
     buf = io.BytesIO()

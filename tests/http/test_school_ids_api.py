@@ -5,11 +5,10 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 import zipfile
 
 from starlette.testclient import TestClient
-
-from live.reports.export import LINE_ITEM_HEADER, RESULT_HEADER
 
 ROSTER = (
     "Last Name,First Name,Student ID,Email\n"
@@ -19,6 +18,40 @@ ROSTER = (
 )
 # Canvas's gradebook export names these columns, in this order, before the assignments
 CANVAS_HEADER = ["Student", "ID", "SIS User ID", "SIS Login ID", "Section"]
+# the OneRoster 1.2 CSV binding's lineItems.csv and results.csv, in order (written out here
+# rather than imported, so a change to the export's header lists is caught)
+ONEROSTER_LINE_ITEMS = [
+    "sourcedId",
+    "status",
+    "dateLastModified",
+    "title",
+    "description",
+    "assignDate",
+    "dueDate",
+    "classSourcedId",
+    "categorySourcedId",
+    "academicSessionSourcedId",
+    "resultValueMin",
+    "resultValueMax",
+    "schoolSourcedId",
+]
+ONEROSTER_RESULTS = [
+    "sourcedId",
+    "status",
+    "dateLastModified",
+    "lineItemSourcedId",
+    "studentSourcedId",
+    "scoreStatus",
+    "score",
+    "scoreDate",
+    "comment",
+    "textScore",
+    "classSourcedId",
+    "inProgress",
+    "incomplete",
+    "late",
+    "missing",
+]
 
 
 def _rows(data: bytes) -> list[list[str]]:
@@ -53,10 +86,16 @@ def test_a_roster_with_school_ids_round_trips_to_canvas_and_oneroster(client: Te
     with zipfile.ZipFile(io.BytesIO(got)) as z:
         items = _rows(z.read("lineItems.csv"))
         results = _rows(z.read("results.csv"))
-    assert items[0] == LINE_ITEM_HEADER and results[0] == RESULT_HEADER
-    students_of = {r[4] for r in results[1:]}
+    assert items[0] == ONEROSTER_LINE_ITEMS and results[0] == ONEROSTER_RESULTS
+    got_results = {r[4]: dict(zip(results[0], r, strict=True)) for r in results[1:]}
     cara = f"cardcheck-student-{students['Cara Ruiz']['id']}"
-    assert students_of == {"S-1001", "S-1002", cara}
+    assert set(got_results) == {"S-1001", "S-1002", cara}
+    assert got_results["S-1001"]["score"] == "1.0" and got_results[cara]["missing"] == "true"
+    assert re.fullmatch(r"\d{4}-\d{2}-\d{2}", got_results["S-1001"]["scoreDate"])
+    line = dict(zip(items[0], items[1], strict=True))
+    assert line["resultValueMax"] == "1.0" and line["sourcedId"] == results[1][3]
+    for field in ("assignDate", "dueDate"):  # the binding's date-times: UTC, milliseconds
+        assert re.fullmatch(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.000Z", line[field])
 
     long = _rows(client.get(f"/api/sessions/{sid}/export?format=long&tz=UTC").content)
     assert "Student ID" in long[0] and "cardcheck student no." in long[0]

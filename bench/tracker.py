@@ -20,6 +20,13 @@ With ``--frames N`` it also runs N sweeps over rendered frames through the real 
 1280 px wide window panning across it in 10 frames, each frame with its own sensor noise and
 JPEG round trip.
 
+With ``--sweeps N`` it pans N times per row across rooms of 40 cards (cards 1-40, 22-110 px,
+made by ``bench/rooms.py``, three 1920 px frames wide) through a real ``cardcheck serve``: frames
+go to ``/ws/scan`` in real time at 5 frames/s while a dashboard on ``/ws/live`` collects the
+``response.recorded`` events. Each frame is smeared along the pan by the pan's speed times the
+exposure: 1/100 s in a lit room, 1/50 s in a dim one (a phone exposes longer in the dark), so a
+slow sweep (450 px/s) smears 4.5 px lit and 9 px dim, a quick one (900 px/s) 9 px.
+
 For each row, over all trials: cards in view in >= 3 frames of the (last) sweep, how many of them
 were detected >= 3 times, and how many ended confirmed right, confirmed wrong, or not confirmed
 (wrong confirmations are counted over every card, also those seen fewer than 3 times; a
@@ -445,7 +452,7 @@ def sweeps(trials: int, seed: int) -> None:
         cls = api(url, "POST", "classes", {"name": "sweep"})
         for card in range(1, 41):
             api(url, "POST", f"classes/{cls['id']}/students", {"name": f"S{card}", "card": card})
-        q = api(url, "POST", "questions", {"prompt": "Q", "choices": ["a", "b", "c", "d"]})
+        q = api(url, "POST", "questions", {"prompt": "Q", "choices": list("abcd"), "correct": None})
         for k, (name, speed, exposure, dim) in enumerate(SWEEPS):
             total = SweepTally()
             for trial in range(trials):

@@ -39,7 +39,7 @@ import numpy as np
 import numpy.typing as npt
 
 from scanner.deck import ANSWERS, Deck
-from scanner.detection import Detection
+from scanner.detection import Corners, Detection, Sighting
 from scanner.images import (
     DEFAULT_MAX_BYTES,
     DEFAULT_MAX_PIXELS,
@@ -52,6 +52,7 @@ from scanner.reader import Reader, side_of
 __all__ = [
     "Detector",
     "ImageError",
+    "Sighting",
     "annotate",
     "answer_from_corners",
     "decode_image",
@@ -162,6 +163,17 @@ class Detector:
         marker side), e.g. from the tracker; each gets a closer look, scaled up if small.
         Raises ``ValueError`` for an empty array, a dtype other than uint8, or a wrong shape.
         """
+        return self.inspect(frame, hints=hints).cards
+
+    def inspect(
+        self,
+        frame: Image,
+        *,
+        hints: Sequence[tuple[float, float, float]] | None = None,
+    ) -> Sighting:
+        """Like ``detect``, and also where cards were seen but not read (``Sighting``):
+        candidates of at least ``MIN_UNREADABLE_PX`` that look like a card but gave no read,
+        or a read turned too far to tell its answer, away from every read."""
         gray_u8 = _to_gray(frame)
         gray = gray_u8.astype(np.float32)
         hgt, wid = gray_u8.shape
@@ -171,12 +183,14 @@ class Detector:
         )
         corners, _ids, rejected = main.detectMarkers(gray_u8)
         quads = [np.asarray(c, np.float32).reshape(4, 2) for c in [*corners, *rejected]]
-        dets, plausible = self._read(gray, quads)
+        dets, plausible, missed = self._read(gray, quads)
         reads = [d for d in dets if d is not None]
         if self.half_search:
             halves = _not_covered(self._half_candidates(gray_u8), reads)
             if halves:
-                reads.extend(d for d in self._read(gray, halves)[0] if d is not None)
+                more, _, missed_half = self._read(gray, halves)
+                reads.extend(d for d in more if d is not None)
+                missed += missed_half
 
         regions = [(float(x), float(y), float(s)) for x, y, s in (hints or [])]
         if self.small_crops:
@@ -191,8 +205,11 @@ class Detector:
         for x, y, s in _unique_regions(regions, reads)[: self.max_crops]:
             closer.extend(self._look_closer(crop_aruco, gray_u8, x, y, s))
         if closer:
-            reads.extend(d for d in self._read(gray, closer)[0] if d is not None)
-        return _merge(reads)
+            more, _, missed_closer = self._read(gray, closer)
+            reads.extend(d for d in more if d is not None)
+            missed += missed_closer
+        cards = _merge(reads)
+        return Sighting(cards, _unreadable(missed, cards))
 
     def detect_bytes(
         self,
@@ -215,9 +232,13 @@ class Detector:
             decode_image(data, max_bytes=max_bytes, max_pixels=max_pixels), hints=hints
         )
 
-    def _read(self, gray: _F32, quads: Sequence[_F32]) -> tuple[list[Detection | None], list[int]]:
+    def _read(
+        self, gray: _F32, quads: Sequence[_F32]
+    ) -> tuple[list[Detection | None], list[int], list[_F32]]:
+        """Reads per quad, the plausible quads' indices, and the corners of near misses
+        (``Reader.read``) and of reads turned too far for an answer."""
         out: list[Detection | None] = []
-        reads, plausible = self._reader.read(gray, quads)
+        reads, plausible, missed = self._reader.read(gray, quads)
         for r in reads:
             det = None
             if r is not None:
@@ -225,8 +246,10 @@ class Detector:
                 answer = answer_from_corners(ordered, self.max_tilt_deg)
                 if answer is not None:
                     det = Detection(r.card, answer, ordered)
+                else:
+                    missed.append(r.corners)
             out.append(det)
-        return out, plausible
+        return out, plausible, missed
 
     def _half_candidates(self, gray_u8: Image) -> list[_F32]:
         """Candidate quads found on the frame shrunk to half its size, in frame pixels.
@@ -298,6 +321,25 @@ _CLOSING = np.ones((3, 3), np.uint8)
 # _ROLL[k] reorders a candidate's corners into printed A-up order when its patch shows the
 # card turned k quarter turns: corner m of the card is corner (m - k) % 4 of the candidate.
 _ROLL = [np.array([(m - k) % 4 for m in range(4)]) for k in range(4)]
+
+
+MIN_UNREADABLE_PX = 16.0
+"""Smallest marker side reported as unreadable: smaller ones are too far to fix by hand."""
+
+
+def _unreadable(missed: list[_F32], cards: list[Detection]) -> list[Corners]:
+    """Near misses of at least ``MIN_UNREADABLE_PX``, one per place, away from every read."""
+    out: list[Corners] = []
+    for q in _not_covered([m for m in missed if side_of(m) >= MIN_UNREADABLE_PX], cards):
+        x, y = q.mean(axis=0)
+        if any(
+            math.hypot(x - ox, y - oy) < side_of(o) * 0.5
+            for o in out
+            for ox, oy in [o.mean(axis=0)]
+        ):
+            continue
+        out.append(q.astype(np.float32))
+    return out
 
 
 def _not_covered(quads: list[_F32], reads: list[Detection]) -> list[_F32]:

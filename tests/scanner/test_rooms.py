@@ -106,3 +106,25 @@ def test_a_thumb_onto_the_border_still_reads(number: int) -> None:
     y = pad + size // 3
     img[y - width // 2 : y + width // 2, pad + size - reach : pad + size + 20] = 120.0  # right
     assert _reads(_frame(img, rng)) == [(number, answer)]
+
+
+def test_a_card_turned_diagonal_is_seen_but_not_read() -> None:
+    """A card turned 45 degrees has no clear answer: it is not read, it is reported unreadable
+    (the scanner page outlines it so that the student straightens it)."""
+    card = _levels(DECK.render_card(12, "B", 160), 25, 215)
+    img = _scene(card, pad=70)
+    centre = (img.shape[1] / 2, img.shape[0] / 2)
+    turned = cv2.warpAffine(img, cv2.getRotationMatrix2D(centre, 45, 1.0), img.shape[::-1],
+                            borderValue=140.0)  # fmt: skip
+    sighting = DETECTOR.inspect(_frame(turned, np.random.default_rng(0)))
+    assert sighting.cards == []
+    assert len(sighting.unreadable) == 1
+    assert np.allclose(sighting.unreadable[0].mean(axis=0), centre, atol=3)
+
+
+def test_a_card_read_is_not_also_unreadable() -> None:
+    card = _levels(DECK.render_card(33, "D", 120), 25, 215)
+    sighting = DETECTOR.inspect(_frame(_scene(card), np.random.default_rng(0)))
+    assert [(d.card, d.answer) for d in sighting.cards] == [(33, "D")]
+    assert sighting.unreadable == []
+    assert DETECTOR.detect(_frame(_scene(card), np.random.default_rng(0))) == sighting.cards

@@ -74,6 +74,11 @@ let measuredAt = 0;
 let frameAt = 0; // when the frame the last answer is about was taken
 let cameraTrack = null;
 let torchOn = false;
+// Cards seen but not read (scan.frame's unreadable), outlined until the next answer (at most
+// UNREADABLE_MS: they are not moved with the sweep like the read ones).
+let unreadable = { quads: [], at: 0 };
+const UNREADABLE_MS = 700;
+const UNREADABLE_LABEL = "can't read: hold it flat, uncovered";
 const ADVICE = {
   slow: "Slow down: the frames are smeared",
   dark: "Too dark: turn on the lights or the torch",
@@ -291,6 +296,7 @@ function onScanMessage(message) {
       }
       photoInFlight = false;
       motion.update(message.cards, source === "video" ? frameAt : sentAt);
+      unreadable = { quads: Array.isArray(message.unreadable) ? message.unreadable : [], at: performance.now() };
       notRecordedHint(message.question !== "open" && message.cards.length > 0);
       showWrongClass(message.wrong_class);
       break;
@@ -338,9 +344,11 @@ function cardStyle(card) {
 }
 
 function drawOverlay() {
-  const boxes = motion.boxes(performance.now(), { still: source === "still" });
-  if (!boxes.length && !drawn) return;
-  drawn = boxes.length > 0;
+  const now = performance.now();
+  const boxes = motion.boxes(now, { still: source === "still" });
+  const unread = now - unreadable.at < UNREADABLE_MS || source === "still" ? unreadable.quads : [];
+  if (!boxes.length && !unread.length && !drawn) return;
+  drawn = boxes.length > 0 || unread.length > 0;
   const canvas = dom.overlay;
   const ratio = window.devicePixelRatio || 1;
   const vw = window.innerWidth;
@@ -378,6 +386,25 @@ function drawOverlay() {
     ctx.fillText(label, left + 4, y);
   }
   ctx.globalAlpha = 1;
+  // cards seen but not read: a dashed outline, so the student can straighten or uncover it
+  ctx.setLineDash([8, 6]);
+  for (const quad of unread) {
+    const pts = quad.map(([x, y]) => [dx + x * scale, dy + y * scale]);
+    ctx.lineWidth = 3;
+    ctx.strokeStyle = "#fff";
+    ctx.beginPath();
+    pts.forEach(([x, y], i) => (i ? ctx.lineTo(x, y) : ctx.moveTo(x, y)));
+    ctx.closePath();
+    ctx.stroke();
+    const top = Math.min(...pts.map((p) => p[1]));
+    const left = Math.min(...pts.map((p) => p[0]));
+    const y = Math.max(font + 8, top - 6);
+    ctx.fillStyle = "rgba(255, 255, 255, .9)";
+    ctx.fillRect(left - 2, y - font - 4, ctx.measureText(UNREADABLE_LABEL).width + 12, font + 8);
+    ctx.fillStyle = "#000";
+    ctx.fillText(UNREADABLE_LABEL, left + 4, y);
+  }
+  ctx.setLineDash([]);
 }
 
 // --- the camera -----------------------------------------------------------------------------------

@@ -594,6 +594,35 @@ def table(results: dict[str, dict[str, dict[str, Score]]], clutter: dict[str, in
     return "\n".join(lines)
 
 
+LIGHT_LEVELS = (15.0, 20.0, 25.0, 35.0, 50.0, 70.0, 100.0)
+
+
+def light_table(frames: int, detectors: dict[str, DetectFn], deck: Deck) -> str:
+    """How dim is too dim: recall by the card's white-over-black in the image, in a dim room
+    (gamma 1.5-2.2, noise sigma 6-12), report seeds, card sides 14-120 px and from 30 px."""
+    base = CONDITIONS["dim"]
+    lines = [
+        "how dim is too dim: a dim room (exposure gamma 1.5-2.2, noise sigma 6-12), "
+        f"{frames} frames of 40 cards a level, report seeds",
+        f"{'white - black':>13}  {'ours':>6}  {'from 30 px':>10}  {'aruco':>6}  {'errors':>6}",
+    ]
+    for level in LIGHT_LEVELS:
+        cond = Condition(
+            f"light {level:.0f}",
+            contrast=(level, level),
+            gamma=base.gamma,
+            noise=base.noise,
+        )
+        scores = run_row(cond, REPORT_SEED, frames, detectors, deck)
+        ours_s, base_s = scores["ours"], scores["aruco"]
+        big = sum(ours_s.found[2:]) / max(sum(ours_s.total[2:]), 1)
+        lines.append(
+            f"{level:>13.0f}  {ours_s.recall():>6.3f}  {big:>10.3f}  {base_s.recall():>6.3f}  "
+            f"{ours_s.errors():>6}"
+        )
+    return "\n".join(lines)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
     parser.add_argument("--frames", type=int, default=50, help="frames a row a seed set (50)")
@@ -601,7 +630,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--quick", action="store_true", help="8 frames a row, 20 clutter frames")
     parser.add_argument("--rows", default="", help="comma-separated row names (default: all)")
     parser.add_argument("--sets", default="tune,report", help="seed sets to run")
+    parser.add_argument(
+        "--light", type=int, default=0, metavar="N", help="only the how-dim table, N frames a level"
+    )
     args = parser.parse_args(argv)
+    if args.light:
+        cv2.setNumThreads(1)
+        deck = Deck()
+        print(light_table(args.light, {"ours": ours(deck), "aruco": baseline(deck)}, deck))
+        return 0
     if args.quick:
         args.frames, args.clutter = 8, 20
     cv2.setNumThreads(1)

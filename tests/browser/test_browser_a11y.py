@@ -305,6 +305,14 @@ def test_the_scanner_with_a_camera_and_without(server: Server, browser: Any) -> 
     expect(page.locator("#message-title")).to_have_text("Camera access was denied", timeout=WAIT_MS)
     expect(page.locator("#count-label")).to_have_text("no question yet", timeout=WAIT_MS)
     assert_accessible(page, "scanner: camera denied, no question yet")
+    # "Take a photo" is reached by Tab, and its label shows the focus
+    for _ in range(10):
+        page.keyboard.press("Tab")
+        if focus_is(page, "#photo"):
+            break
+    assert focus_is(page, "#photo"), "Tab never reached Take a photo"
+    outline = "s => getComputedStyle(document.querySelector(s)).outlineStyle"
+    assert page.evaluate(outline, "label.photo") == "solid"
     denied.close()
 
     missing = browser.new_context(viewport={"width": 844, "height": 390})

@@ -17,7 +17,6 @@ from test_browser_pages import (
     BASE_ARGS,
     CHROMIUM,
     TOKEN,
-    WAIT_MS,
     Server,
     classroom_video,
     free_port,
@@ -25,6 +24,8 @@ from test_browser_pages import (
 )
 
 pytestmark = pytest.mark.browser
+
+WAIT_MS = 30_000  # frames decoded on a loaded two-core machine: only an upper bound
 
 BLUE = ["Ada Lovelace", "Brook Ng", "Carmen Ruiz", "Dmitri Volkov"]  # cards 1-4, on camera
 RED = ["Esi Mensah", "Farid Haddad", "Grace Oh", "Hugo Lind"]  # cards 5-8
@@ -305,6 +306,14 @@ def test_the_scanner_with_a_camera_and_without(server: Server, browser: Any) -> 
     expect(page.locator("#message-title")).to_have_text("Camera access was denied", timeout=WAIT_MS)
     expect(page.locator("#count-label")).to_have_text("no question yet", timeout=WAIT_MS)
     assert_accessible(page, "scanner: camera denied, no question yet")
+    # "Take a photo" is reached by Tab, and its label shows the focus
+    for _ in range(10):
+        page.keyboard.press("Tab")
+        if focus_is(page, "#photo"):
+            break
+    assert focus_is(page, "#photo"), "Tab never reached Take a photo"
+    outline = "s => getComputedStyle(document.querySelector(s)).outlineStyle"
+    assert page.evaluate(outline, "label.photo") == "solid"
     denied.close()
 
     missing = browser.new_context(viewport={"width": 844, "height": 390})

@@ -2,8 +2,8 @@
 active students) and an email; and when they left the roster (archived), so a score counts
 only the questions asked while they were on it.
 
-Revision ID: 0004
-Revises: 0003
+Revision ID: 0005_school_ids
+Revises: 0004_accounts
 """
 
 from collections.abc import Sequence
@@ -11,8 +11,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0004"
-down_revision: str | None = "0003"
+revision: str = "0005_school_ids"
+down_revision: str | None = "0004_accounts"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -259,7 +259,7 @@ def read_session(store: Reader, session_id: int) -> ReportData:
 def read_session_scores(store: Reader, session_ids: Sequence[int]) -> dict[int, Score]:
     """Session id -> the session's score (``live.reports.score.total`` of its students' scores)
     for each of ``session_ids``; a session with no scored question asked scores ``asked`` 0."""
-    rows = [row for sid in session_ids for row in store.report_session(sid)]
+    rows = store.report_sessions(session_ids)
     sessions = tuple(SessionInfo(**r) for r in rows)
     questions, responses = _asked_and_responses(store, [s.id for s in sessions])
     classes = sorted({s.class_id for s in sessions})

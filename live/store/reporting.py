@@ -44,6 +44,12 @@ class ReportRecords(Database):
         """The session (id, class_id, class_name, set_id, started_at, ended_at), or []."""
         return self._all(_SESSIONS.where(_s.id == session_id))
 
+    def report_sessions(self, session_ids: Sequence[int]) -> list[Row]:
+        """Those of ``session_ids`` that exist, as ``report_session`` gives one, by id."""
+        if not session_ids:
+            return []
+        return self._all(_SESSIONS.where(_s.id.in_(session_ids)).order_by(_s.id))
+
     def report_class(self, class_id: int) -> Row | None:
         return self._one(select(classes.c.id, classes.c.name).where(classes.c.id == class_id))
 

@@ -381,6 +381,9 @@ class SessionMetrics:
         self._since = 0  # the bounds of the measure being read (see ``measure``)
         self._anchor: int | None = None
         self._min_count = 0
+        # ``lost_odds`` reads closed questions only: its values stand until one closes, opens
+        # again or has an answer changed (most answers are to the open question)
+        self._lost_memo: dict[tuple[Any, ...], Measure] = {}
 
     # -- apply ---------------------------------------------------------------------------
 
@@ -388,8 +391,12 @@ class SessionMetrics:
         """Fold one committed event in; event types that change no metric are ignored."""
         p = event.payload
         if isinstance(p, ResponseRecorded):
+            asked = self.asked.get(p.asked_id)
+            if asked is not None and asked.closed:
+                self._lost_memo.clear()
             self._response(p)
         elif isinstance(p, QuestionAsked):
+            self._lost_memo.clear()
             if p.asked_id in self.asked:  # re-opened
                 self.asked[p.asked_id].closed = False
             else:
@@ -401,6 +408,7 @@ class SessionMetrics:
                 self.per_question[p.asked_id] = {}
             self._closed = None
         elif isinstance(p, QuestionClosed | QuestionRevealed):
+            self._lost_memo.clear()
             if p.asked_id in self.asked:
                 self.asked[p.asked_id].closed = True
                 self._closed = None
@@ -691,6 +699,13 @@ class SessionMetrics:
         is not averaged away by the ones before it). ``count`` and ``students`` are the answers
         and students of the whole window, the minimum evidence a condition asks of it.
         """
+        memo = (key, window, n, self._since, self._anchor, self._min_count)
+        known = self._lost_memo.get(memo)
+        if known is None:
+            known = self._lost_memo[memo] = self._lost_odds(key, window, n)
+        return known
+
+    def _lost_odds(self, key: Key, window: str, n: int) -> Measure:
         asked = self.window(window, n, since=self._since, anchor=self._anchor)
         log_ratio = 0.0
         right = scored = 0
@@ -888,7 +903,7 @@ class SessionMetrics:
         return tuple(points), frozenset(who)
 
 
-MIN_OTHERS = 4
+MIN_OTHERS = 3
 """``lost_odds`` reads a question only when the other groups gave this many scored answers."""
 LOST_RATE = 0.25
 """How often a lost group gets an answer right, for ``lost_odds``: a guess among four choices."""

@@ -23,6 +23,13 @@ def _run(**kw: object) -> Run:
 
 def misconception() -> Run:
     run = _run()
+    run.question(1, 1, {1: "B", 2: "B", 3: "B", 4: "B", 5: "A", 6: "A", 7: "A", 8: "C"}, 10)
+    return run
+
+
+def misconception_of_three_with_one_right() -> Run:
+    """3 of 4 chose B and one got it right: 80 times likelier lost than keeping up, not 300."""
+    run = _run()
     run.question(1, 1, {1: "B", 2: "B", 3: "B", 4: "A", 5: "A", 6: "A", 7: "A", 8: "C"}, 10)
     return run
 
@@ -52,14 +59,16 @@ def wrong_answers_spread() -> Run:
     return run
 
 
-def band(right: int) -> Callable[[], Run]:
-    """Blue answers two questions with ``right`` of its 8 answers right."""
+def band(right: int, questions: int = 2) -> Callable[[], Run]:
+    """Blue answers ``questions`` questions (key A) with ``right`` of its answers right, all
+    its wrong answers C; Red gets them all right."""
 
     def build() -> Run:
         run = _run()
-        letters = ["A"] * right + ["C"] * (8 - right)
-        run.question(1, 3, dict(zip(range(1, 5), letters[:4], strict=True)) | ALL_RIGHT, 10)
-        run.question(2, 4, dict(zip(range(1, 5), letters[4:], strict=True)) | ALL_RIGHT, 20)
+        letters = ["A"] * right + ["C"] * (4 * questions - right)
+        for i, q in enumerate((3, 4, 1)[:questions]):
+            mine = dict(zip(range(1, 5), letters[4 * i : 4 * i + 4], strict=True))
+            run.question(i + 1, q, mine | ALL_RIGHT, 10 * (i + 1))
         return run
 
     return build
@@ -67,7 +76,7 @@ def band(right: int) -> Callable[[], Run]:
 
 def student_below_group() -> Run:
     run = _run()
-    for asked, q in ((1, 1), (2, 3), (3, 4), (4, 1), (5, 3), (6, 4)):
+    for asked, q in ((1, 1), (2, 3), (3, 4), (4, 1), (5, 3), (6, 4), (7, 1), (8, 3)):
         run.question(asked, q, {1: "A", 2: "A", 3: "A", 4: "D"} | ALL_RIGHT, 10 * asked)
     return run
 
@@ -75,26 +84,41 @@ def student_below_group() -> Run:
 def half_right_for(minutes: float) -> Callable[[], Run]:
     def build() -> Run:
         run = _run()
-        run.question(1, 3, {1: "A", 2: "A", 3: "C", 4: "C"} | ALL_RIGHT, 10)
-        run.question(2, 4, {1: "A", 2: "A", 3: "C", 4: "C"} | ALL_RIGHT, 20)
+        run.question(1, 3, {1: "A", 2: "C", 3: "C", 4: "C"} | ALL_RIGHT, 10)
+        run.question(2, 4, {1: "A", 2: "C", 3: "C", 4: "C"} | ALL_RIGHT, 20)
         run.ask(3, 1, minutes * 60)
         return run
 
     return build
 
 
-def low_response() -> Run:
+def _all_answered() -> Run:
     run = _run(groups={"Blue": [1, 2, 3, 4], "Red": [5, 6, 7, 8], "Green": [9, 10, 11, 12]})
-    run.ask(1, 3, 0)
-    run.answers(1, {s: "A" for s in (1, 2, 3, 4, 9, 10, 11, 12, 5)}, 1)
-    run.tick(50)
+    run.question(1, 1, {s: "A" for s in range(1, 13)}, 0)
+    return run
+
+
+def low_response() -> Run:
+    run = _all_answered()
+    run.ask(2, 3, 100)
+    run.answers(2, {s: "A" for s in (1, 2, 3, 4, 9, 10, 11, 12, 5)}, 101)
+    run.tick(150)
     return run
 
 
 def low_response_too_soon() -> Run:
+    run = _all_answered()
+    run.ask(2, 3, 100)
+    run.answers(2, {s: "A" for s in (1, 2, 3, 4, 9, 10, 11, 12, 5, 6)}, 105)
+    return run
+
+
+def low_response_from_the_start() -> Run:
+    """Red has not answered before either (absent students look the same)."""
     run = _run(groups={"Blue": [1, 2, 3, 4], "Red": [5, 6, 7, 8], "Green": [9, 10, 11, 12]})
     run.ask(1, 3, 0)
-    run.answers(1, {s: "A" for s in (1, 2, 3, 4, 9, 10, 11, 12, 5, 6)}, 5)
+    run.answers(1, {s: "A" for s in (1, 2, 3, 4, 9, 10, 11, 12, 5)}, 1)
+    run.tick(50)
     return run
 
 
@@ -157,10 +181,16 @@ def rotation(blue_minutes: float) -> Callable[[], Run]:
 
 CASES = [
     (
-        "3 of 4 in a group chose the same wrong answer",
+        "all 4 in a group chose the same wrong answer",
         misconception,
         {("shared-misconception", "Blue", None)},
         {("shared-misconception", "Red", None)},
+    ),
+    (
+        "3 of 4 with one right could be bad luck",
+        misconception_of_three_with_one_right,
+        set(),
+        {("shared-misconception", "Blue", None)},
     ),
     (
         "two answers are not enough evidence",
@@ -194,9 +224,15 @@ CASES = [
     ),
     (
         "40-55%",
-        band(4),
+        band(6, questions=3),
         {("accuracy-40-55", "Blue", None)},
         {("accuracy-below-40", "Blue", None), ("accuracy-70-90", "Blue", None)},
+    ),
+    (
+        "40-55% on 8 answers could be bad luck",
+        band(4),
+        set(),
+        {("accuracy-40-55", "Blue", None), ("group-behind", "Blue", None)},
     ),
     ("70-90%", band(6), {("accuracy-70-90", "Blue", None)}, {("accuracy-40-55", "Blue", None)}),
     (
@@ -225,6 +261,12 @@ CASES = [
         {("low-response", "Blue", None)},
     ),
     ("scanning has only just begun", low_response_too_soon, set(), {("low-response", "Red", None)}),
+    (
+        "a group that has not answered before is not a scanning gap",
+        low_response_from_the_start,
+        set(),
+        {("low-response", "Red", None)},
+    ),
     (
         "accuracy falling over the last checks",
         falling_trend,
@@ -284,7 +326,7 @@ def test_misconception_message_names_group_answer_question_and_move() -> None:
     run = misconception()
     (flag,) = [f for f in run.open_flags() if f.rule == "shared-misconception"]
     assert flag.message.startswith(
-        "3 of 4 in Blue chose B (2/5) on question 1, the same wrong answer (fraction-addition)."
+        "4 of 4 in Blue chose B (2/5) on question 1, the same wrong answer (fraction-addition)."
     )
     assert "Go to Blue" in flag.message
     assert flag.evidence["key"] == "asked:1"
@@ -314,7 +356,7 @@ def test_a_checkin_resolves_the_groups_flags_and_they_stay_quiet() -> None:
 def test_the_same_misconception_on_a_new_question_is_a_new_flag() -> None:
     run = misconception()
     run.checkin(1, 100)
-    run.question(2, 2, {1: "A", 2: "A", 3: "A", 4: "B"}, 200)
+    run.question(2, 2, {1: "A", 2: "A", 3: "A", 4: "A"} | {s: "B" for s in range(5, 9)}, 200)
     assert ("shared-misconception", "Blue", None) in run.open()
     ids = [f.id for f in run.flags.values() if f.rule == "shared-misconception"]
     assert len(ids) == 2
@@ -327,7 +369,7 @@ def test_a_misconception_stays_when_questions_on_other_skills_close() -> None:
     run.question(3, 4, {1: "A", 2: "A", 3: "A", 4: "A"} | ALL_RIGHT, 200)
     (flag,) = [f for f in run.flags.values() if f.rule == "shared-misconception"]
     assert flag.resolved is None
-    assert flag.message.startswith("3 of 4 in Blue chose B (2/5) on question 1")
+    assert flag.message.startswith("4 of 4 in Blue chose B (2/5) on question 1")
 
 
 def test_a_misconception_is_fixed_when_most_are_right_on_the_same_skill() -> None:
@@ -348,9 +390,9 @@ def test_half_right_on_the_same_skill_is_not_yet_fixed() -> None:
 
 def test_evidence_that_changes_updates_the_flag() -> None:
     run = misconception()
-    run.answer(1, 4, "B", 50, previous="A")  # a manual correction after close
+    run.answer(1, 4, "D", 50, previous="B")  # a manual correction after close
     (flag,) = [f for f in run.open_flags() if f.rule == "shared-misconception"]
-    assert flag.message.startswith("4 of 4 in Blue chose B")
+    assert flag.message.startswith("3 of 4 in Blue chose B")
     assert any(isinstance(d, Update) and d.flag == flag.id for _, d in run.decisions)
 
 
@@ -359,7 +401,7 @@ def test_a_dismissed_flag_stays_quiet_until_its_condition_clears() -> None:
     (flag,) = [f for f in run.open_flags() if f.rule == "shared-misconception"]
     assert run.engine.dismiss(flag.id) == Resolve(flag.id, "dismissed")
     run.dismiss(flag.id, 60)
-    run.answer(1, 4, "B", 70, previous="A")
+    run.answer(1, 4, "D", 70, previous="B")
     assert ("shared-misconception", "Blue", None) not in run.open()
     assert run.engine.dismiss(flag.id) is None
 
@@ -407,9 +449,10 @@ def test_hysteresis_keeps_a_flag_near_its_threshold() -> None:
 
 
 def test_one_band_flag_per_group_at_a_time() -> None:
-    run = band(3)()  # 37.5%: below 40
+    run = band(4, questions=3)()  # 33%: below 40
     assert ("accuracy-below-40", "Blue", None) in run.open()
-    run.answer(2, 4, "A", 30, previous="C")  # 50%: the band moves
+    run.answer(3, 4, "A", 40, previous="C")
+    run.answer(3, 3, "A", 41, previous="C")  # 50%: the band moves
     bands = [f.rule for f in run.open_flags() if f.group == 1 and f.rule.startswith("accuracy")]
     assert bands == ["accuracy-40-55"]
 
@@ -432,13 +475,14 @@ def test_raised_flags_are_recorded_as_raise_decisions() -> None:
 # -- rules as data -----------------------------------------------------------------------
 
 
-def test_the_defaults_are_twelve_rules_covering_the_issue() -> None:
+def test_the_defaults_are_thirteen_rules_covering_the_issue() -> None:
     names = {r.name for r in load_rules()}
-    assert len(names) == 12
+    assert len(names) == 13
     assert {
         "shared-misconception",
         "accuracy-below-40",
         "accuracy-40-55",
+        "group-behind",
         "accuracy-70-90",
         "accuracy-above-90",
         "student-below-group",
@@ -475,7 +519,7 @@ min_students = 3
     rules = {r.name: r for r in load_rules(None, override)}
     assert "shared-misconception" not in rules
     assert rules["checkin-overdue"].severity == "high"
-    assert len(rules["checkin-overdue"].when) == 2
+    assert len(rules["checkin-overdue"].when) == 3
     assert rules["everyone-wrong"].when[0].value == 0.0
 
 
@@ -528,10 +572,11 @@ def test_templates_fill_fields_and_never_evaluate() -> None:
 
 
 def foxes_at_42() -> Run:
-    """Blue at 3 of 8 over two questions (37.5%), no shared wrong answer."""
+    """Blue at 3 of 12 over three questions (25%), no shared wrong answer."""
     run = _run()
     run.question(1, 3, {1: "A", 2: "B", 3: "C", 4: "A"} | ALL_RIGHT, 10)
     run.question(2, 4, {1: "A", 2: "B", 3: "C", 4: "D"} | ALL_RIGHT, 20)
+    run.question(3, 1, {1: "B", 2: "C", 3: "D", 4: "C"} | ALL_RIGHT, 25)
     return run
 
 
@@ -551,9 +596,9 @@ def test_after_a_checkin_new_evidence_alone_raises_a_call_again() -> None:
     run = foxes_at_42()
     run.checkin(1, 30)
     run.end_checkin(1, 40)
-    run.question(3, 3, {1: "A", 2: "B", 3: "C", 4: "D"} | ALL_RIGHT, 50)  # 4 answers: too few
+    run.question(4, 3, {1: "A", 2: "B", 3: "C", 4: "D"} | ALL_RIGHT, 50)  # 4 answers: too few
     assert not [f for f in run.open_flags() if f.group == 1]
-    run.question(4, 4, {1: "C", 2: "B", 3: "C", 4: "D"} | ALL_RIGHT, 60)
+    run.question(5, 4, {1: "C", 2: "B", 3: "C", 4: "D"} | ALL_RIGHT, 60)
     (flag,) = [f for f in run.open_flags() if f.group == 1]
     assert flag.rule == "accuracy-below-40"
     assert flag.evidence["conditions"]["accuracy"]["count"] == 8  # the answers after it only

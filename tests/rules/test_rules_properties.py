@@ -224,7 +224,8 @@ def test_a_tick_equals_a_fresh_evaluation_at_its_time(
 
 def test_a_replayed_log_reraises_nothing() -> None:
     """Deciding right after a replay adds no flag: the log already holds them."""
-    run = play([("question", 1, {s: "B" for s in (1, 2, 3, 4)}, True)])
+    blue_wrong = {s: "B" if s < 5 else "A" for s in range(1, 9)}
+    run = play([("question", 1, blue_wrong, True)])
     assert run.open_flags()
     fresh = Engine(run.context, RULES, session_id=1).replay(run.log)
     assert not [d for d in fresh.decide(run.log[-1].at) if isinstance(d, Raise)]

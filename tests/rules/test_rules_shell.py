@@ -36,7 +36,7 @@ def _misconception(store: Store, engine: RuleEngine, d: dict[str, Any]) -> list[
     sid = d["session"]
     out = list(engine.handle(store.ask(sid, d["question"], now=1), 1))
     for i, s in enumerate(d["students"]):
-        letter = "B" if i < 3 else "A"
+        letter = "B" if i < 4 else "A"
         out += engine.handle(store.record(sid, s, letter, source="scan", now=2), 2)
     out += engine.handle(store.close_question(sid, now=3), 3)
     return out
@@ -50,7 +50,7 @@ def test_flags_are_stored_with_their_events(store: Store) -> None:
     assert {e.payload.flag for e in raised} >= {r["id"] for r in rows}  # type: ignore[attr-defined]
     (row,) = [r for r in rows if r["rule"] == "shared-misconception"]
     assert row["group_id"] == d["blue"]
-    assert row["message"].startswith("3 of 4 in Blue chose B (2/5) on question 1")
+    assert row["message"].startswith("4 of 4 in Blue chose B (2/5) on question 1")
     logged = store.events_since(d["session"], 0)
     assert [e.seq for e in logged] == list(range(1, len(logged) + 1))
     assert {e.seq for e in raised} <= {e.seq for e in logged}
@@ -76,7 +76,7 @@ def test_events_appended_without_hooks_are_caught_up(store: Store) -> None:
     sid = d["session"]
     engine.handle(store.ask(sid, d["question"], now=1), 1)
     for i, s in enumerate(d["students"]):
-        store.record(sid, s, "B" if i < 3 else "A", source="scan", now=2)  # no hook
+        store.record(sid, s, "B" if i < 4 else "A", source="scan", now=2)  # no hook
     out = engine.handle(store.close_question(sid, now=3), 3)
     assert any(
         e.type == "flag.raised" and e.payload.rule == "shared-misconception"  # type: ignore[attr-defined]

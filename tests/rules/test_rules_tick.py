@@ -24,7 +24,7 @@ from live.store import Store
 from tests.support.rules_support import RacingStore, Run, make_context
 
 MIN = 60.0
-HALF_RIGHT = {1: "A", 2: "A", 3: "C", 4: "C"}  # Blue, at 50%
+HALF_RIGHT = {1: "A", 2: "C", 3: "C", 4: "C"}  # Blue, at 25%
 ALL_RIGHT = {s: "A" for s in range(5, 9)}  # Red
 
 
@@ -45,11 +45,13 @@ def below_target(blue: dict[int, str] = HALF_RIGHT, questions: int = 2) -> Calla
 
 
 def low_response_quiet() -> Run:
-    """9 of 12 answer in the first second, Red's part of the room is not scanned, then silence."""
+    """Everyone answered the question before; now 9 of 12 answer in the first second, Red's
+    part of the room is not scanned, then silence."""
     run = Run(make_context({"Blue": [1, 2, 3, 4], "Red": [5, 6, 7, 8], "Green": [9, 10, 11, 12]}))
-    run.start(0.0)
-    run.ask(1, 3, 0.0)
-    run.answers(1, {s: "A" for s in (1, 2, 3, 4, 9, 10, 11, 12, 5)}, 1.0)
+    run.start(-120.0)
+    run.question(1, 1, {s: "A" for s in range(1, 13)}, -100.0)
+    run.ask(2, 3, 0.0)
+    run.answers(2, {s: "A" for s in (1, 2, 3, 4, 9, 10, 11, 12, 5)}, 1.0)
     return run
 
 
@@ -122,7 +124,7 @@ def test_a_tick_raises_time_based_flags_with_no_new_event(
 def test_a_tick_says_how_long_and_keeps_it_current_without_repeating_itself() -> None:
     run = below_target()()
     (flag,) = [d for d in run.tick(16 * MIN) if isinstance(d, Raise)]
-    assert flag.message.startswith("No check-in with Blue for 16 minutes, and they are at 50%")
+    assert flag.message.startswith("No check-in with Blue for 16 minutes, and they are at 25%")
     assert run.tick(16 * MIN) == []
     (update,) = run.tick(18 * MIN)
     assert isinstance(update, Update) and "for 18 minutes" in update.message
@@ -133,7 +135,7 @@ def test_a_checkin_resets_the_clock_and_resolves_what_a_tick_raised() -> None:
     run = below_target()()
     run.checkin(1, 5 * MIN)
     run.end_checkin(1, 7 * MIN)
-    run.question(3, 3, HALF_RIGHT | ALL_RIGHT, 8 * MIN)  # new evidence, still at 50%
+    run.question(3, 3, HALF_RIGHT | ALL_RIGHT, 8 * MIN)  # new evidence, still at 25%
     run.question(4, 4, HALF_RIGHT | ALL_RIGHT, 9 * MIN)
     assert ("checkin-overdue", "Blue") not in _raised(run.tick(16 * MIN), run)
     assert ("checkin-overdue", "Blue") in _raised(run.tick(21 * MIN), run)  # 16 after it began
@@ -152,7 +154,7 @@ def test_a_question_answered_at_last_resolves_low_response_on_the_next_event() -
     run = low_response_quiet()
     run.tick(46.0)
     (flag,) = [f for f in run.open_flags() if f.rule == "low-response"]
-    run.answers(1, {6: "A", 7: "A"}, 50.0)
+    run.answers(2, {6: "A", 7: "A"}, 50.0)
     assert run.flags[flag.id].resolved == "cleared"
     assert not [d for d in run.tick(60.0) if isinstance(d, Raise | Resolve)]
 
@@ -173,7 +175,7 @@ def test_a_tick_equals_a_fresh_evaluation_and_a_replay_reraises_nothing() -> Non
 
 
 def _below_target(store: Store, t0: float = 0.0) -> dict[str, Any]:
-    """A class of 8 in Blue and Red; Blue at 50% over two questions, Red all right. The events
+    """A class of 8 in Blue and Red; Blue at 25% over two questions, Red all right. The events
     go straight to the store (no hooks ran): a tick catches up from the log."""
     cls = store.create_class("7B", now=t0)
     students = [store.add_student(cls["id"], f"S{i}", card=i, now=t0)["id"] for i in range(1, 9)]
@@ -189,7 +191,7 @@ def _below_target(store: Store, t0: float = 0.0) -> dict[str, Any]:
         t = t0 + 10 * (i + 1)
         store.ask(sid, q, now=t)
         for j, s in enumerate(students):
-            store.record(sid, s, "C" if j in (2, 3) else "A", source="scan", now=t + 1)
+            store.record(sid, s, "C" if j in (1, 2, 3) else "A", source="scan", now=t + 1)
         store.close_question(sid, now=t + 2)
     return {"class": cls["id"], "session": sid, "blue": blue["id"], "students": students}
 

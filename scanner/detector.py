@@ -239,6 +239,15 @@ class Detector:
         (``Reader.read``) and of reads turned too far for an answer."""
         out: list[Detection | None] = []
         reads, plausible, missed = self._reader.read(gray, quads)
+        # A read must be stable: read again from its own refitted outline, it gives the same
+        # card the same way round. A blurred 5x5 marker or QR code that happened to match a
+        # card from one rough outline does not match it again from the refitted one.
+        got = [(i, first) for i, first in enumerate(reads) if first is not None]
+        if got:
+            again = self._reader.read(gray, [first.corners for _, first in got])[0]
+            for (i, first), second in zip(got, again, strict=True):
+                if second is None or (second.card, second.rotation) != (first.card, first.rotation):
+                    reads[i] = None
         for r in reads:
             det = None
             if r is not None:

@@ -6,6 +6,7 @@ half-size frame and a read's odd bit had to be an unsure one."""
 from __future__ import annotations
 
 import math
+from pathlib import Path
 
 import cv2
 import numpy as np
@@ -128,3 +129,11 @@ def test_a_card_read_is_not_also_unreadable() -> None:
     assert [(d.card, d.answer) for d in sighting.cards] == [(33, "D")]
     assert sighting.unreadable == []
     assert DETECTOR.detect(_frame(_scene(card), np.random.default_rng(0))) == sighting.cards
+
+
+def test_a_blurred_decoy_that_matched_a_card_once_is_not_read() -> None:
+    """A blurred printed code 19 px across (from a clutter frame of ``bench/rooms.py``) matched
+    card 57 from its rough outline, not from its refitted one: a read must be stable."""
+    frame = cv2.imread(str(Path(__file__).parent / "golden" / "decoy-read-as-57.png"))
+    assert frame is not None
+    assert DETECTOR.detect(frame) == []

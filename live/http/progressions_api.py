@@ -14,10 +14,10 @@ from typing import Any
 
 from starlette.responses import Response
 
-from live.errors import BadRequest
+from live.errors import BadRequest, Conflict
 from live.http import bodies
 from live.http.api import Call, endpoint, now, referred
-from live.http.params import Choice, Flag
+from live.http.params import Choice, Flag, Int
 from live.reports.progression_files import (
     ProgressionFile,
     example_progressions,
@@ -25,7 +25,7 @@ from live.reports.progression_files import (
     progression_toml,
     read_progression,
 )
-from live.rules.standing import class_standing
+from live.rules.standing import class_standing, step_groups
 
 __all__ = ["FILE_TYPES"]
 
@@ -214,3 +214,150 @@ async def student_placements(call: Call) -> Any:
     class_id, student_id = call.params["class_id"], call.params["student_id"]
     await call.db.get_student(student_id, class_id=class_id)
     return await call.db.placements(student_id=student_id)
+
+
+# -- groups by step, and goals that are steps ---------------------------------------------
+
+
+@endpoint(
+    "GET",
+    "/classes/{class_id}/progressions/{progression_id}/grouping",
+    "Suggest groups by step: the students on the same step, each group's goal the next step",
+    query={"size": Int("students per group, 2-12 (default 4)", minimum=2, maximum=12)},
+)
+async def grouping_by_step(call: Call) -> Any:
+    class_id, progression_id = call.params["class_id"], call.params["progression_id"]
+    await call.db.get_class(class_id)
+    await call.db.get_progression(progression_id)
+    size = call.query("size") or 4
+    return await call.db.run(lambda: step_groups(call.store, class_id, progression_id, size=size))
+
+
+@endpoint(
+    "POST",
+    "/classes/{class_id}/progressions/{progression_id}/grouping/accept",
+    "Accept (edited) groups by step: create or update them, each goal a step (the next by default)",
+    body=bodies.StepGrouping,
+)
+async def accept_grouping_by_step(call: Call) -> Any:
+    class_id, progression_id = call.params["class_id"], call.params["progression_id"]
+    progression = await call.db.get_progression(progression_id)
+    plans = call.body["groups"]
+    existing = {g["name"]: g for g in await call.db.list_groups(class_id)}
+    active = {s["id"] for s in await call.db.list_students(class_id)}
+    steps = {s["id"] for s in progression["steps"]}
+    seen: set[int] = set()
+    names: set[str] = set()
+    for g in plans:  # check everything before changing anything
+        if g["name"] in names:
+            raise Conflict(f"two groups are called {g['name']!r}")
+        names.add(g["name"])
+        for sid in g["students"]:
+            if sid not in active:
+                raise Conflict(f"no active student {sid} in class {class_id}", code="unknown_id")
+            if sid in seen:
+                raise Conflict(f"student {sid} is in two groups")
+            seen.add(sid)
+        if g.get("goal_step_id") is not None and g["goal_step_id"] not in steps:
+            raise Conflict(
+                f"no step {g['goal_step_id']} in progression {progression_id}", code="unknown_id"
+            )
+    standing = await call.db.run(class_standing, call.store, class_id, progression_id)
+    where = {s["id"]: s["current"] for s in standing["students"]}
+    t = now()
+    kept = []
+    for g in plans:
+        if g["name"] in existing:
+            row = await call.db.update_group(
+                existing[g["name"]]["id"], class_id=class_id, students=g["students"], now=t
+            )
+        else:
+            row = await call.db.create_group(class_id, g["name"], students=g["students"], now=t)
+        goal = g.get("goal_step_id", _next_step(progression, [where[s] for s in g["students"]]))
+        if goal is not None:
+            await call.db.set_goal_step(row["id"], goal, now=t)
+        kept.append(row["id"])
+    if call.body.get("archive_others"):
+        for other in existing.values():
+            if other["id"] not in kept:
+                await call.db.archive_group(other["id"], class_id=class_id, now=t)
+    return await _groups_with_steps(call, class_id)
+
+
+def _next_step(progression: dict[str, Any], places: list[dict[str, Any]]) -> int | None:
+    """The default goal of a group: the step after the lowest step its members stand on."""
+    positions = [p["position"] for p in places if p["position"] is not None]
+    if not positions:
+        return None
+    lowest = min(positions)
+    steps = progression["steps"]
+    return int(steps[lowest]["id"]) if lowest < len(steps) else None
+
+
+async def _groups_with_steps(call: Call, class_id: int) -> list[dict[str, Any]]:
+    groups = await call.db.list_groups(class_id)
+    goals = await call.db.goal_steps_of_class(class_id)
+    return [{**g, "goal_step": goals.get(g["id"])} for g in groups]
+
+
+@endpoint(
+    "PUT",
+    "/classes/{class_id}/groups/{group_id}/goal-step",
+    "Make a step of a progression the group's goal (its history is kept)",
+    body=bodies.GoalStep,
+)
+async def set_goal_step(call: Call) -> Any:
+    class_id, group_id = call.params["class_id"], call.params["group_id"]
+    group = await call.db.get_group(group_id, class_id=class_id)
+    if group["archived"]:
+        raise Conflict(f"group {group_id} is archived")
+    with referred():
+        goal = await call.db.set_goal_step(group_id, call.body["step_id"], now=now())
+    return {**await call.db.get_group(group_id), "goal_step": goal}
+
+
+@endpoint(
+    "POST",
+    "/classes/{class_id}/groups/{group_id}/goal-step/acknowledge",
+    "The group reached its goal step: mark it reached, place its members on the step (the"
+    " teacher's word, confirmed); the answer suggests the next step",
+)
+async def acknowledge_goal(call: Call) -> Any:
+    class_id, group_id = call.params["class_id"], call.params["group_id"]
+    group = await call.db.get_group(group_id, class_id=class_id)
+    t = now()
+    goal = await call.db.achieve_goal(group_id, now=t)
+    step = await call.db.get_step(goal["step_id"])
+    progression_id = step["progression_id"]
+    # the teacher's word: the members not yet placed on the step stand on it now
+    standing = await call.db.run(class_standing, call.store, class_id, progression_id)
+    where = {s["id"]: s["current"]["position"] for s in standing["students"]}
+    placed = []
+    for student in group["students"]:
+        if (where.get(student) or 0) < step["position"]:
+            await call.db.add_placement(
+                student,
+                progression_id,
+                step["id"],
+                kind="confirmed",
+                note=f"goal reached with {group['name']}",
+                now=t,
+            )
+            placed.append(student)
+    progression = standing["progression"]
+    following = [s for s in progression["steps"] if s["position"] == step["position"] + 1]
+    return {
+        "goal_step": goal,
+        "placed": placed,
+        "suggested": following[0] if following else None,
+    }
+
+
+@endpoint(
+    "GET",
+    "/classes/{class_id}/groups/goal-steps",
+    "The class's groups, each with its goal step (null when its goal is not a step)",
+)
+async def groups_goal_steps(call: Call) -> Any:
+    await call.db.get_class(call.params["class_id"])
+    return await _groups_with_steps(call, call.params["class_id"])

@@ -251,6 +251,13 @@ CASES = [
     ),
     ("a goal progressing", goal([(0, 2), (1, 2)], 4), set(), {("goal-stalled", "Blue", None)}),
     (
+        "a group answers its goal right",
+        goal([], 4),
+        {("goal-reached", "Blue", None)},
+        {("goal-reached", "Red", None)},
+    ),
+    ("half right is not a goal reached", goal([], 2), set(), {("goal-reached", "Blue", None)}),
+    (
         "two sessions are too few to judge a goal",
         goal([(1, 2)], 2),
         set(),
@@ -432,9 +439,9 @@ def test_raised_flags_are_recorded_as_raise_decisions() -> None:
 # -- rules as data -----------------------------------------------------------------------
 
 
-def test_the_defaults_are_twelve_rules_covering_the_issue() -> None:
+def test_the_defaults_are_thirteen_rules_covering_the_issues() -> None:
     names = {r.name for r in load_rules()}
-    assert len(names) == 12
+    assert len(names) == 13
     assert {
         "shared-misconception",
         "accuracy-below-40",
@@ -444,6 +451,7 @@ def test_the_defaults_are_twelve_rules_covering_the_issue() -> None:
         "student-below-group",
         "checkin-overdue",
         "goal-stalled",
+        "goal-reached",
         "rotation-equity",
         "low-response",
     } <= names

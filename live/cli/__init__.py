@@ -417,6 +417,10 @@ def build_parser() -> argparse.ArgumentParser:
     from live.cli.copy import add_copy_parser
 
     add_copy_parser(sub)
+
+    from live.cli.users import add_users_parser
+
+    add_users_parser(sub)
     return parser
 
 

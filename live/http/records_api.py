@@ -159,7 +159,7 @@ async def class_records(call: Call) -> Any:
     if not records:
         return HTMLResponse(
             "<!doctype html><html lang='en'><head><meta charset='utf-8'><title>Conferring"
-            " records</title></head><body><p>This class has no students.</p></body></html>"
+            " records</title></head><body><main><p>This class has no students.</p></main></body></html>"
         )
     return HTMLResponse(render_records(records, tz=tz, term=term))
 

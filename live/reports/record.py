@@ -169,5 +169,5 @@ def render_records(records: Sequence[dict[str, Any]], *, tz: tzinfo, term: str) 
     return (
         '<!doctype html><html lang="en"><head><meta charset="utf-8">'
         f"<title>{escape(title)} · conferring record</title><style>{_CSS}</style></head>"
-        f"<body>{body}</body></html>"
+        f"<body><main>{body}</main></body></html>"
     )

@@ -32,8 +32,11 @@ from sqlalchemy.dialects import sqlite
 from sqlalchemy.types import TypeEngine
 
 __all__ = [
+    "api_tokens",
     "asked",
+    "audit",
     "checkins",
+    "class_teachers",
     "classes",
     "events",
     "flags",
@@ -41,6 +44,8 @@ __all__ = [
     "goals",
     "group_members",
     "groups",
+    "links",
+    "logins",
     "meta",
     "metadata",
     "placements",
@@ -55,6 +60,7 @@ __all__ = [
     "servers",
     "sessions",
     "students",
+    "users",
 ]
 
 metadata = MetaData()
@@ -332,7 +338,106 @@ servers = Table(
     Column("seen_at", Time, nullable=False),  # the process's last heartbeat
 )
 
-# skill progressions (0004_progressions): named, ordered steps, shared by every class
+# -- people (0004): accounts, their tokens and sign-ins, who teaches which class, links, audit --
+
+# an account: a teacher or an admin; the first one made is the owner of the installation
+users = Table(
+    "users",
+    metadata,
+    _id(),
+    Column("username", Text, nullable=False, unique=True),  # lower case, as typed to log in
+    CheckConstraint("length(username) BETWEEN 1 AND 64", name="users_username_length"),
+    Column("display_name", Text, nullable=False),
+    CheckConstraint("length(display_name) BETWEEN 1 AND 200", name="users_display_name_length"),
+    Column("role", Text, nullable=False),
+    CheckConstraint("role IN ('admin', 'teacher')", name="users_role"),
+    Column("password_hash", Text, nullable=False),  # argon2id, PHC string
+    Column("created_at", Time, nullable=False),
+    Column("disabled_at", Time),
+)
+
+# personal API tokens (Bearer): only a hash is kept, the token is shown once
+api_tokens = Table(
+    "api_tokens",
+    metadata,
+    _id(),
+    _ref("user_id", "users.id"),
+    Column("name", Text, nullable=False),
+    CheckConstraint("length(name) BETWEEN 1 AND 100", name="api_tokens_name_length"),
+    Column("token_hash", Text, nullable=False, unique=True),  # sha256 of a 32-byte random token
+    Column("created_at", Time, nullable=False),
+    Column("last_used_at", Time),
+    Column("revoked_at", Time),
+    Index("api_tokens_user", "user_id"),
+)
+
+# a signed-in browser: the cookie holds a random value, this row its hash
+logins = Table(
+    "logins",
+    metadata,
+    _id(),
+    _ref("user_id", "users.id"),
+    Column("token_hash", Text, nullable=False, unique=True),
+    Column("created_at", Time, nullable=False),
+    Column("expires_at", Time, nullable=False),
+    Column("ended_at", Time),  # signed out
+    Index("logins_user", "user_id"),
+)
+
+# who teaches a class: one owner, any number of co-teachers
+class_teachers = Table(
+    "class_teachers",
+    metadata,
+    _ref("class_id", "classes.id"),
+    _ref("user_id", "users.id"),
+    Column("role", Text, nullable=False),
+    CheckConstraint("role IN ('owner', 'coteacher')", name="class_teachers_role"),
+    Column("added_at", Time, nullable=False),
+    PrimaryKeyConstraint("class_id", "user_id"),
+    Index("class_teachers_user", "user_id"),
+    Index(
+        "class_teachers_one_owner",
+        "class_id",
+        unique=True,
+        sqlite_where=text("role = 'owner'"),
+        postgresql_where=text("role = 'owner'"),
+    ),
+)
+
+# links scoped to one session or one class's live session: a projector's read-only view, a
+# phone's scanner credential, or the short-lived pairing code a QR carries; hashes only
+links = Table(
+    "links",
+    metadata,
+    _id(),
+    Column("kind", Text, nullable=False),
+    CheckConstraint("kind IN ('projector', 'scanner', 'pairing')", name="links_kind"),
+    _ref("class_id", "classes.id"),
+    _ref("session_id", "sessions.id", nullable=True),  # NULL: the class's live session
+    Column("token_hash", Text, nullable=False, unique=True),
+    _ref("created_by", "users.id", nullable=True, ondelete="SET NULL"),
+    Column("created_at", Time, nullable=False),
+    Column("expires_at", Time),
+    Column("revoked_at", Time),
+    Index("links_class", "class_id"),
+)
+
+# who did what, when; ids only (no student names), so a purge leaves nothing personal here
+audit = Table(
+    "audit",
+    metadata,
+    _id(),
+    Column("at", Time, nullable=False),
+    _ref("user_id", "users.id", nullable=True, ondelete="SET NULL"),
+    Column("actor", Text, nullable=False),  # the username then, or "owner link", "token"
+    Column("action", Text, nullable=False),  # e.g. "session.started", "user.disabled"
+    Column("class_id", Integer),  # no key: the record outlives a purged class
+    Column("session_id", Integer),
+    Column("detail", Text, nullable=False, server_default=text("'{}'")),  # JSON
+    Index("audit_at", "at"),
+)
+
+# skill progressions (0005_progressions): named, ordered steps, shared by every class
 progressions = Table(
     "progressions",
     metadata,

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from accessibility import assert_accessible
 from test_browser_pages import BASE_ARGS, CHROMIUM, TOKEN, WAIT_MS, Server, free_port, sync_api
 
 pytestmark = pytest.mark.browser
@@ -120,6 +121,8 @@ def test_the_progression_loop_from_placement_to_a_goal_reached_and_the_record(
     sync_api.expect(suggestions).to_have_count(2, timeout=WAIT_MS)
     sync_api.expect(suggestions.nth(0)).to_contain_text("3 stand on step 1")
     sync_api.expect(suggestions.nth(0)).to_contain_text("Goal: step 2")
+    page.click(".pg-edit summary")
+    assert_accessible(page, "console: progress tab with students placed and groups suggested")
     page.locator("#pg-accept").click()
     group = page.locator("#pg-groups .pg-group", has_text="Step 1")
     sync_api.expect(group).to_contain_text(
@@ -178,6 +181,7 @@ def test_the_progression_loop_from_placement_to_a_goal_reached_and_the_record(
     sync_api.expect(body).to_contain_text("confirmed: Step 2")
     sync_api.expect(body).to_contain_text("Prompts for the conference")
     sync_api.expect(body).to_contain_text("1 check-in(s)")
+    assert_accessible(record, "a student's conferring record")
     record.emulate_media(media="print")
     height = record.evaluate("document.documentElement.scrollHeight")
     assert height <= 1123 * 1.05, f"the record runs to {height}px, more than one page"
@@ -185,4 +189,34 @@ def test_the_progression_loop_from_placement_to_a_goal_reached_and_the_record(
     folder.mkdir(parents=True, exist_ok=True)
     record.screenshot(path=str(folder / "conferring-record.png"), full_page=True)
     record.close()
+    page.close()
+
+
+def test_a_progression_written_and_edited_in_the_console(server: Server, browser: Any) -> None:
+    """Written as lines in the console, then edited: each line keeps its step's id."""
+    server.api("POST", "/progressions/examples")  # there already when the loop ran first
+    page = browser.new_page(viewport={"width": 1366, "height": 900})
+    page.goto(f"{server.base}/teacher/?token={TOKEN}#progress")
+    # the first progression (Adding fractions) is shown and in the editor before we write
+    sync_api.expect(page.locator("#pg-steps li")).to_have_count(5, timeout=WAIT_MS)
+    sync_api.expect(page.locator("#pg-name")).to_have_value("Adding fractions")
+    page.click(".pg-edit summary")
+    page.locator("#pg-name").fill("Writing captions")
+    page.locator("#pg-subject").fill("Writing")
+    page.locator("#pg-lines").fill("Names the picture | | What is in it?\nSays what happens")
+    page.locator("#pg-new").click()
+    sync_api.expect(page.locator("#pg-steps li")).to_have_count(2, timeout=WAIT_MS)
+    made = next(p for p in server.api("GET", "/progressions") if p["name"] == "Writing captions")
+    assert made["steps"][0]["prompts"] == ["What is in it?"] and made["subject"] == "Writing"
+    sync_api.expect(page.locator("#pg-lines")).to_have_value(
+        "Names the picture | | What is in it?\nSays what happens"
+    )
+    page.locator("#pg-lines").fill(
+        "Names what is in the picture | | What is in it?\nSays what happens\nSays why it matters"
+    )
+    page.locator("#pg-save").click()
+    sync_api.expect(page.locator("#pg-steps li")).to_have_count(3, timeout=WAIT_MS)
+    edited = server.api("GET", f"/progressions/{made['id']}")
+    assert [s["id"] for s in edited["steps"]][:2] == [s["id"] for s in made["steps"]]
+    assert edited["steps"][0]["name"] == "Names what is in the picture"
     page.close()

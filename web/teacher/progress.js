@@ -68,6 +68,7 @@ function stepName(position) {
 }
 
 function renderProgression() {
+  fillEditor();
   if (!progression) {
     dom.steps.replaceChildren();
     dom.exports.replaceChildren();
@@ -224,3 +225,59 @@ dom.examples.addEventListener("click", addExamples);
 dom.importFile.addEventListener("change", importFile);
 dom.suggest.addEventListener("click", suggest);
 dom.accept.addEventListener("click", accept);
+
+// -- writing and editing a progression ---------------------------------------------------
+
+const editor = {
+  name: $("pg-name"),
+  subject: $("pg-subject"),
+  lines: $("pg-lines"),
+  saveNew: $("pg-new"),
+  save: $("pg-save"),
+};
+
+function fillEditor() {
+  editor.name.value = progression ? progression.name : "";
+  editor.subject.value = progression ? progression.subject : "";
+  editor.lines.value = progression ? progression.steps.map(stepLine).join("\n") : "";
+  editor.save.disabled = !progression;
+}
+
+/** A step as one line of the editor: "name | description | prompt; prompt". */
+function stepLine(step) {
+  const parts = [step.name, step.description, step.prompts.join("; ")];
+  while (parts.length > 1 && !parts[parts.length - 1]) parts.pop();
+  return parts.join(" | ").replace(/\| {2}\|/g, "| |");
+}
+
+/** The editor's lines as steps: "name | description | prompt; prompt", first step first. */
+function readLines() {
+  return editor.lines.value.split("\n").map((line) => line.trim()).filter(Boolean).map((line) => {
+    const [name, description = "", prompts = ""] = line.split("|").map((part) => part.trim());
+    return { name, description, prompts: prompts.split(";").map((p) => p.trim()).filter(Boolean) };
+  });
+}
+
+async function saveNew() {
+  const body = { name: editor.name.value.trim(), subject: editor.subject.value.trim(), steps: readLines() };
+  const made = await attempt(api("/progressions", { method: "POST", body }));
+  if (!made) return;
+  toast(`Saved ${made.name}`);
+  await show();
+  dom.progression.value = made.id;
+  await render();
+}
+
+async function saveChanges() {
+  if (!progression) return;
+  // each line keeps the step at its place, so the questions and goals on it follow
+  const steps = readLines().map((s, i) => (progression.steps[i] ? { ...s, id: progression.steps[i].id } : s));
+  const body = { name: editor.name.value.trim(), subject: editor.subject.value.trim(), steps };
+  const saved = await attempt(api(`/progressions/${progression.id}`, { method: "PATCH", body }));
+  if (!saved) return;
+  toast(`Saved ${saved.name}`);
+  await show();
+}
+
+editor.saveNew.addEventListener("click", saveNew);
+editor.save.addEventListener("click", saveChanges);

@@ -9,7 +9,8 @@ of the demo class holding up their cards.
 
 Then the two of the browser walk of two classes at once (``tests/browser/
 test_browser_first_hour.py``): the console with two sessions running, and the scanner's
-warning when the cards it reads are not its session's class's.
+warning when the cards it reads are not its session's class's; and the printed conferring
+record of the progression loop (``tests/browser/test_browser_progress.py``).
 """
 
 from __future__ import annotations
@@ -70,9 +71,10 @@ def main() -> None:
         finally:
             server.stop()
     walk = "tests/browser/test_browser_first_hour.py::test_two_classes_run_at_once_and_each_scanner_records_only_into_its_own"
+    loop = "tests/browser/test_browser_progress.py"  # the printed conferring record
     env = {**os.environ, "CARDCHECK_SCREENSHOTS": str(OUT)}
-    subprocess.run([sys.executable, "-m", "pytest", "-q", walk], cwd=ROOT, env=env, check=True)
-    for name in ("console-two-sessions.png", "scanner-wrong-class.png"):
+    subprocess.run([sys.executable, "-m", "pytest", "-q", walk, loop], cwd=ROOT, env=env, check=True)
+    for name in ("console-two-sessions.png", "scanner-wrong-class.png", "conferring-record.png"):
         print(f"wrote {(OUT / name).relative_to(ROOT)}")
 
 

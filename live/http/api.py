@@ -337,10 +337,15 @@ async def list_questions(call: Call) -> Any:
 )
 async def create_question(call: Call) -> Any:
     b = call.body
-    row = await call.db.create_question(
-        b["prompt"], b["choices"], correct=b["correct"], skills=b.get("skills", []), now=now()
-    )
-    return row
+    with referred():  # a step_id naming no step
+        return await call.db.create_question(
+            b["prompt"],
+            b["choices"],
+            correct=b["correct"],
+            skills=b.get("skills", []),
+            step_id=b.get("step_id"),
+            now=now(),
+        )
 
 
 @endpoint("GET", "/questions/{question_id}", "Get a question")
@@ -357,7 +362,8 @@ async def update_question(call: Call) -> Any:
         raise Conflict(
             f"correct answer {correct} is not one of the question's {len(choices)} choices"
         )
-    return await call.db.update_question(call.params["question_id"], now=now(), **call.body)
+    with referred():
+        return await call.db.update_question(call.params["question_id"], now=now(), **call.body)
 
 
 @endpoint(

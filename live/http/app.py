@@ -32,6 +32,8 @@ from live.http.auth import Tokens
 from live.http.headers import SecurityHeaders
 from live.http.openapi import openapi
 from live.http.pages import __all__ as _pages_api  # noqa: F401  registers its endpoints
+from live.http.progressions_api import __all__ as _progressions  # noqa: F401  registers its endpoints
+from live.http.records_api import __all__ as _records  # noqa: F401  registers its endpoints
 from live.http.reports_api import __all__ as _export_api  # noqa: F401  registers its endpoints
 from live.http.rules_api import __all__ as _engine_api  # noqa: F401  registers its endpoints
 from live.realtime.bus import Bus, LocalBus

@@ -48,12 +48,16 @@ __all__ = [
     "CheckinStart",
     "ClassBody",
     "ClassPatch",
+    "GoalStep",
     "GroupBody",
     "GroupPatch",
     "GroupPlan",
     "Grouping",
     "LiveSession",
     "Patch",
+    "Placement",
+    "ProgressionBody",
+    "ProgressionPatch",
     "QuestionBody",
     "QuestionPatch",
     "QuestionSetBody",
@@ -61,10 +65,12 @@ __all__ = [
     "RulesBody",
     "SessionBody",
     "SessionPatch",
+    "StepGrouping",
     "StudentBody",
     "StudentPatch",
     "parse",
     "schema",
+    "validate",
 ]
 
 MAX_CARD = 64
@@ -228,6 +234,7 @@ class QuestionBody(Body):
     correct: Letter | None = Field(description="the right choice's letter; null for a poll")
     skills: Skills = []
     archived: bool = False
+    step_id: Id | None = Field(ABSENT, description="the step of a progression it measures")
 
     model_config = ConfigDict(json_schema_extra=lambda s: _tidy_question(s))
 
@@ -259,6 +266,7 @@ class QuestionPatch(Patch):
     correct: Letter | None = Field(ABSENT, description="null makes it a poll")
     skills: Skills = ABSENT
     archived: bool = ABSENT
+    step_id: Id | None = Field(ABSENT, description="the step it measures; null for none")
 
 
 class QuestionSetBody(Body):
@@ -323,6 +331,85 @@ class Grouping(Body):
 
     groups: Annotated[list[GroupPlan], Field(min_length=1, max_length=64)]
     archive_others: bool = False
+
+
+class Step(Body):
+    """One step of a progression; ``id`` keeps an existing step (and what points at it)."""
+
+    id: Id = Field(ABSENT, description="a step of this progression to keep, when editing")
+    name: Name200
+    description: Note2000 = ""
+    prompts: Annotated[list[Name500], Field(max_length=12)] = []
+
+
+Steps = Annotated[list[Step], Field(min_length=1, max_length=30)]
+
+
+class ProgressionBody(Body):
+    """A skill progression: its steps in order, the first step first."""
+
+    name: Name200
+    subject: Annotated[str, Field(max_length=100, pattern=OPTIONAL_NAME_PATTERN)] = ""
+    description: Note2000 = ""
+    steps: Steps
+
+
+class ProgressionPatch(Patch):
+    """``steps`` replaces the whole list: steps sent with their ``id`` are kept, steps left
+    out are removed (a 409 when a question, placement or goal points at one)."""
+
+    name: Name200 = ABSENT
+    subject: Annotated[str, Field(max_length=100, pattern=OPTIONAL_NAME_PATTERN)] = ABSENT
+    description: Note2000 = ABSENT
+    archived: bool = ABSENT
+    steps: Steps = ABSENT
+
+
+class Placement(Body):
+    """The teacher's word on where a student stands on a progression."""
+
+    progression_id: Id
+    step_id: Id | None = Field(description="a step of the progression; null: not yet on step 1")
+    kind: Literal["confirmed", "observed", "conference"] = Field(
+        description="confirmed (the estimate), observed (in class) or conference (one-to-one)"
+    )
+    note: Note2000 = ""
+
+
+class GoalStep(Body):
+    """A step of a progression as a group's goal."""
+
+    step_id: Id
+
+
+class StepGroupPlan(Body):
+    """One group of a grouping by step: created, or updated when the class has a group of
+    that name; its goal is ``goal_step_id`` (null: no step goal)."""
+
+    name: Name100
+    students: Annotated[StudentIds, Field(max_length=200)]
+    goal_step_id: Id | None = Field(ABSENT, description="default: the step after its members'")
+
+
+class StepGrouping(Body):
+    """Groups with the same name, or a student in two groups, conflict (409)."""
+
+    groups: Annotated[list[StepGroupPlan], Field(min_length=1, max_length=64)]
+    archive_others: bool = False
+
+
+def validate(model: type[Body], value: Any) -> dict[str, Any]:
+    """``value`` (a dict read from a file) checked like a JSON body of ``model``: the fields
+    given, or ``BadRequest`` naming each problem."""
+    try:
+        checked = model.model_validate(value)
+    except ValidationError as exc:
+        errors = exc.errors(include_url=False, include_input=True)
+        message = "; ".join(_message(model, e) for e in errors[:_FIELDS_SHOWN])
+        if len(errors) > _FIELDS_SHOWN:
+            message += f"; and {len(errors) - _FIELDS_SHOWN} more"
+        raise BadRequest(message) from None
+    return checked.model_dump(exclude_unset=True)
 
 
 # -- parsing -------------------------------------------------------------------------------

@@ -80,12 +80,20 @@ class _Live:
 def load_context(store: Store, session_id: int) -> tuple[Context, str | None]:
     """The session's class as the store has it now, and its rule override text."""
     inputs = store.rule_inputs(session_id, history=HISTORY_SESSIONS)
+    # a step of a progression is a skill of its own: a question measuring it has it as a tag,
+    # a group whose goal is a step has it as its skill (so "goal" rules read the step)
+    step_skills = store.step_skills()
+    measured = {q: (step_skills[s],) for q, s in store.question_steps().items()}
+    goal_steps = {
+        g: step_skills[goal["step_id"]]
+        for g, goal in store.goal_steps_of_class(inputs.class_id).items()
+    }
     past_sessions = []
     for p in inputs.past_sessions:
         results: dict[tuple[int, str], list[int]] = {}
         for r in p.answers:
             right = int(r["answer"] == r["correct"])
-            for skill in ("", *json.loads(r["skills"])):
+            for skill in ("", *json.loads(r["skills"]), *measured.get(r["question_id"], ())):
                 tally = results.setdefault((r["student_id"], skill), [0, 0])
                 tally[0] += 1
                 tally[1] += right
@@ -100,7 +108,7 @@ def load_context(store: Store, session_id: int) -> tuple[Context, str | None]:
             g["id"]: Group(
                 g["id"],
                 g["name"],
-                g["skill"],
+                goal_steps.get(g["id"], g["skill"]),
                 g["goal"],
                 g["created_at"],
                 g["goal_since"] if g["goal_since"] is not None else g["created_at"],
@@ -112,7 +120,7 @@ def load_context(store: Store, session_id: int) -> tuple[Context, str | None]:
                 q["id"],
                 q["correct"],
                 tuple(json.loads(q["choices"])),
-                tuple(json.loads(q["skills"])),
+                (*json.loads(q["skills"]), *measured.get(q["id"], ())),
             )
             for q in inputs.questions
         },

@@ -22,12 +22,13 @@ from live.store.accounts import AccountRecords
 from live.store.classroom import GROUP_COLOURS, import_roster
 from live.store.database import Row
 from live.store.flags import FlagRecords
+from live.store.progressions import ProgressionRecords
 from live.store.reporting import ReportRecords
 from live.store.servers import ServerRecords
 
 __all__ = ["GROUP_COLOURS", "Row", "Store", "import_roster"]
 
 
-class Store(FlagRecords, ReportRecords, ServerRecords, AccountRecords):
+class Store(FlagRecords, ReportRecords, ServerRecords, AccountRecords, ProgressionRecords):
     """The database of one cardcheck installation: ``Store(path_or_url)``. Thread-safe; several
     processes may share it (one writer at a time on SQLite, one per session on PostgreSQL)."""

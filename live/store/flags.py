@@ -47,7 +47,7 @@ class LogMoved(Exception):
 @dataclass(frozen=True)
 class PastSessionRows:
     """An earlier session of the class: when it started, and its graded answers
-    (``student_id``, ``answer``, ``correct``, ``skills`` as a JSON list)."""
+    (``student_id``, ``answer``, ``correct``, ``skills`` as a JSON list, ``question_id``)."""
 
     id: int
     started_at: float
@@ -119,7 +119,7 @@ class FlagRecords(SessionRecords):
                 int(p["id"]),
                 float(p["started_at"]),
                 self._all(
-                    select(r.student_id, r.answer, a.correct, q.skills)
+                    select(r.student_id, r.answer, a.correct, q.skills, a.question_id)
                     .select_from(responses)
                     .join(asked, a.id == r.asked_id)
                     .join(questions, q.id == a.question_id)

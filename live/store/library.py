@@ -8,10 +8,11 @@ from collections.abc import Sequence
 from typing import Any
 
 from sqlalchemy import Connection, delete, insert, select, update
+from sqlalchemy.exc import IntegrityError
 
 from live.errors import BadRequest, NotFound
 from live.store.database import Database, Row
-from live.store.tables import asked, question_set_items, question_sets, questions
+from live.store.tables import asked, question_set_items, question_sets, question_steps, questions
 
 __all__ = ["LibraryRecords"]
 
@@ -25,6 +26,10 @@ _QUESTION = select(
     _q.image_type,
     _q.created_at,
     _q.archived_at,
+    select(question_steps.c.step_id)
+    .where(question_steps.c.question_id == _q.id)
+    .scalar_subquery()
+    .label("step_id"),
 )
 
 
@@ -72,8 +77,10 @@ class LibraryRecords(Database):
         correct: str | None,
         skills: Sequence[str] = (),
         image: tuple[bytes, str] | None = None,
+        step_id: int | None = None,
         now: float,
     ) -> Row:
+        """A new question; ``step_id``, a step of a progression it measures (``NotFound``)."""
         with self.transaction() as db:
             question_id = db.execute(
                 insert(questions)
@@ -88,13 +95,26 @@ class LibraryRecords(Database):
                 )
                 .returning(_q.id)
             ).scalar_one()
+            if step_id is not None:
+                self._point_at_step(db, question_id, step_id)
         return self.get_question(question_id)
 
+    @staticmethod
+    def _point_at_step(db: Connection, question_id: int, step_id: int | None) -> None:
+        db.execute(delete(question_steps).where(question_steps.c.question_id == question_id))
+        if step_id is None:
+            return
+        try:
+            db.execute(insert(question_steps).values(question_id=question_id, step_id=step_id))
+        except IntegrityError:
+            raise NotFound(f"no step {step_id}") from None
+
     def update_question(self, question_id: int, *, now: float, **fields: Any) -> Row:
-        """Change prompt, choices, correct, skills, image or archived; answers already given keep
-        the key they were asked with."""
+        """Change prompt, choices, correct, skills, image, archived or step_id; answers already
+        given keep the key they were asked with."""
         self.get_question(question_id)
         changes: dict[str, Any] = {}
+        step = fields.pop("step_id", ...)
         for key, value in fields.items():
             if key in ("choices", "skills"):
                 changes[key] = json.dumps(list(value))
@@ -107,9 +127,12 @@ class LibraryRecords(Database):
                 changes["image_type"] = value[1] if value else None
             else:
                 raise BadRequest(f"unknown question field {key!r}")
-        if changes:
+        if changes or step is not ...:
             with self.transaction() as db:
-                db.execute(update(questions).where(_q.id == question_id).values(**changes))
+                if changes:
+                    db.execute(update(questions).where(_q.id == question_id).values(**changes))
+                if step is not ...:
+                    self._point_at_step(db, question_id, step)
         return self.get_question(question_id)
 
     def delete_question(self, question_id: int, *, now: float) -> bool:

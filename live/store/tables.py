@@ -40,6 +40,7 @@ __all__ = [
     "classes",
     "events",
     "flags",
+    "goal_steps",
     "goals",
     "group_members",
     "groups",
@@ -47,8 +48,12 @@ __all__ = [
     "logins",
     "meta",
     "metadata",
+    "placements",
+    "progression_steps",
+    "progressions",
     "question_set_items",
     "question_sets",
+    "question_steps",
     "questions",
     "response_history",
     "responses",
@@ -441,4 +446,69 @@ audit = Table(
     Column("session_id", Integer),
     Column("detail", Text, nullable=False, server_default=text("'{}'")),  # JSON
     Index("audit_at", "at"),
+)
+
+# skill progressions (0005_progressions): named, ordered steps, shared by every class
+progressions = Table(
+    "progressions",
+    metadata,
+    _id(),
+    Column("name", Text, nullable=False),
+    CheckConstraint("length(name) BETWEEN 1 AND 200"),
+    Column("subject", Text, nullable=False, server_default=text("''")),
+    Column("description", Text, nullable=False, server_default=text("''")),
+    Column("created_at", Time, nullable=False),
+    Column("archived_at", Time),
+)
+
+progression_steps = Table(
+    "progression_steps",
+    metadata,
+    _id(),
+    _ref("progression_id", "progressions.id"),
+    Column("position", Integer, nullable=False),  # 1, 2, ... in the progression's order
+    CheckConstraint("position >= 1"),
+    Column("name", Text, nullable=False),
+    CheckConstraint("length(name) BETWEEN 1 AND 200"),
+    Column("description", Text, nullable=False, server_default=text("''")),
+    Column("prompts", Text, nullable=False, server_default=text("'[]'")),  # JSON list of texts
+    Index("progression_steps_position", "progression_id", "position", unique=True),
+)
+
+# the step of a progression a question measures, besides its free skill tags
+question_steps = Table(
+    "question_steps",
+    metadata,
+    Column(
+        "question_id",
+        Integer,
+        ForeignKey("questions.id", ondelete="CASCADE"),
+        primary_key=True,
+    ),
+    _ref("step_id", "progression_steps.id", ondelete=None),
+    Index("question_steps_step", "step_id"),
+)
+
+# the teacher's word on where a student stands: a confirmation of the estimate, an observation
+# or a conference; step_id NULL is "not yet on the first step"
+placements = Table(
+    "placements",
+    metadata,
+    _id(),
+    _ref("student_id", "students.id"),
+    _ref("progression_id", "progressions.id"),
+    _ref("step_id", "progression_steps.id", nullable=True, ondelete=None),
+    Column("kind", Text, nullable=False),
+    CheckConstraint("kind IN ('confirmed', 'observed', 'conference')"),
+    Column("note", Text, nullable=False, server_default=text("''")),
+    Column("at", Time, nullable=False),
+    Index("placements_student", "student_id", "progression_id"),
+)
+
+# the step a group's goal is (a goal row of ``goals``): reached when the group answers it right
+goal_steps = Table(
+    "goal_steps",
+    metadata,
+    Column("goal_id", Integer, ForeignKey("goals.id", ondelete="CASCADE"), primary_key=True),
+    _ref("step_id", "progression_steps.id", ondelete=None),
 )

@@ -293,6 +293,13 @@ CASES = [
     ),
     ("a goal progressing", goal([(0, 2), (1, 2)], 4), set(), {("goal-stalled", "Blue", None)}),
     (
+        "a group answers its goal right",
+        goal([], 4),
+        {("goal-reached", "Blue", None)},
+        {("goal-reached", "Red", None)},
+    ),
+    ("half right is not a goal reached", goal([], 2), set(), {("goal-reached", "Blue", None)}),
+    (
         "two sessions are too few to judge a goal",
         goal([(1, 2)], 2),
         set(),
@@ -488,6 +495,7 @@ def test_the_defaults_are_thirteen_rules_covering_the_issue() -> None:
         "student-below-group",
         "checkin-overdue",
         "goal-stalled",
+        "goal-reached",
         "rotation-equity",
         "low-response",
     } <= names

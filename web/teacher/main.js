@@ -1,15 +1,16 @@
-// The teacher console: four tabs (session, classes, questions, history), one module each.
+// The teacher console: five tabs (session, classes, questions, history, progress), one module each.
 
 import { api, ApiError, token } from "../shared/client.js";
 import * as classes from "./classes.js";
 import * as history from "./history.js";
+import * as progress from "./progress.js";
 import * as questions from "./questions.js";
 import * as run from "./run.js";
 
 const tabs = document.getElementById("tabs");
 const fatal = document.getElementById("fatal");
 const demoNote = document.getElementById("demo-note");
-const PANELS = { session: run, classes, questions, history };
+const PANELS = { session: run, classes, questions, history, progress };
 
 function showTab() {
   const wanted = location.hash.slice(1).split("/")[0]; // "#session/12": the session tab, session 12

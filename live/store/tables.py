@@ -448,7 +448,7 @@ audit = Table(
     Index("audit_at", "at"),
 )
 
-# skill progressions (0005_progressions): named, ordered steps, shared by every class
+# skill progressions (0006_progressions): named, ordered steps, shared by every class
 progressions = Table(
     "progressions",
     metadata,

@@ -1,8 +1,8 @@
 """Skill progressions: named, ordered steps shared by every class; a question may measure a
 step, a goal may be a step, and the teacher's placements of students on steps.
 
-Revision ID: 0005_progressions
-Revises: 0004_accounts
+Revision ID: 0006_progressions
+Revises: 0005_school_ids
 """
 
 from collections.abc import Sequence
@@ -10,8 +10,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0005_progressions"
-down_revision: str | None = "0004_accounts"
+revision: str = "0006_progressions"
+down_revision: str | None = "0005_school_ids"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

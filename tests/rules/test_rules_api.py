@@ -193,7 +193,7 @@ def test_class_rules_are_checked_and_used(client: TestClient) -> None:
     d = _demo(client)
     cid = d["class"]
     view = client.get(f"/api/classes/{cid}/rules").json()
-    assert view["override"] is None and len(view["rules"]) == 13
+    assert view["override"] is None and len(view["rules"]) == 14
     every = len(view["rules"])
     r = client.put(f"/api/classes/{cid}/rules", json={"toml": "[[rule]]\nname = 'x'\n"})
     assert r.status_code == 400 and r.json()["error"]["code"] == "invalid_rules"

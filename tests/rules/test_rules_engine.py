@@ -482,9 +482,9 @@ def test_raised_flags_are_recorded_as_raise_decisions() -> None:
 # -- rules as data -----------------------------------------------------------------------
 
 
-def test_the_defaults_are_thirteen_rules_covering_the_issue() -> None:
+def test_the_defaults_are_fourteen_rules_covering_the_issues() -> None:
     names = {r.name for r in load_rules()}
-    assert len(names) == 13
+    assert len(names) == 14
     assert {
         "shared-misconception",
         "accuracy-below-40",

@@ -3,7 +3,7 @@ SHELL := /bin/bash
 PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
 BIN := $(VENV)/bin
-APT_PACKAGES := chromium fonts-dejavu-core libreoffice-calc-nogui
+APT_PACKAGES := chromium fonts-dejavu-core libreoffice-calc-nogui nginx
 
 .PHONY: run test lint bench fuzz clean system-deps postgres
 
@@ -27,7 +27,8 @@ run: $(VENV)/.installed
 	$(BIN)/cardcheck demo
 
 # Debian packages the tests need: Chromium for the browser tests, a Unicode font for the PDFs,
-# LibreOffice (no GUI) as a second reader of the XLSX exports.
+# LibreOffice (no GUI) as a second reader of the XLSX exports, nginx in front of three workers
+# (tests/deploy, running docs/deploy/nginx.conf).
 system-deps:
 	@missing=""; for p in $(APT_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
 	if [ -n "$$missing" ]; then \
@@ -62,7 +63,7 @@ lint: $(VENV)/.installed-test
 
 # every benchmark, each printing its table next to its baseline (a few minutes; not part of test)
 bench: $(VENV)/.installed-test
-	for b in scan tracker latency fanout rules flags export lockprobe storecalls bodies archives frames_memory; do $(BIN)/python -m bench.$$b || exit 1; done
+	for b in scan tracker latency fanout rules flags export lockprobe storecalls bodies archives frames_memory school; do $(BIN)/python -m bench.$$b || exit 1; done
 
 # schemathesis against a real server for ten minutes: every phase, stateful included, every check
 # (the short deterministic run is part of `make test`); the report is also in fuzz-report.txt

@@ -7,6 +7,7 @@ Every failure is a ``CardcheckError`` turned into the one error shape by the app
 
 from __future__ import annotations
 
+import math
 import re
 import time
 from collections.abc import Awaitable, Callable, Iterator
@@ -26,6 +27,7 @@ from live.http.bodies import Body
 from live.http.params import Flag, Id, Int, Param, Text, read_query
 from live.ids import DIGITS, MAX_ID, parse_int
 from live.reports.imports import read_roster
+from live.reports.report import read_session_scores
 from live.store import import_roster
 
 __all__ = ["ENDPOINTS", "Call", "Endpoint", "Resource", "referred", "routes", "rows_rejected"]
@@ -179,7 +181,12 @@ async def list_students(call: Call) -> Any:
 )
 async def add_student(call: Call) -> Any:
     row = await call.db.add_student(
-        call.params["class_id"], call.body["name"], card=call.body.get("card"), now=now()
+        call.params["class_id"],
+        call.body["name"],
+        card=call.body.get("card"),
+        school_id=call.body.get("school_id") or None,
+        email=call.body.get("email") or None,
+        now=now(),
     )
     if call.body.get("active") is False:
         row = await call.db.update_student(row["id"], active=False, now=now())
@@ -194,7 +201,7 @@ async def get_student(call: Call) -> Any:
 @endpoint(
     "PATCH",
     "/classes/{class_id}/students/{student_id}",
-    "Rename, change card, archive or restore a student",
+    "Rename, change card, student ID or email, archive or restore a student",
     body=bodies.StudentPatch,
 )
 async def update_student(call: Call) -> Any:
@@ -216,15 +223,23 @@ async def delete_student(call: Call) -> Any:
 @endpoint(
     "POST",
     "/classes/{class_id}/roster",
-    "Import a roster CSV or XLSX (name or first/last name, optional card and group)",
+    "Import a roster CSV or XLSX (name or first/last name, optional card, group, student ID "
+    "and email)",
     raw_body="text/csv",
     query={"partial": Flag("1 to import the good rows when some are bad")},
 )
 async def import_roster_csv(call: Call) -> Any:
     class_id = call.params["class_id"]
-    taken = {s["card"] for s in await call.db.list_students(class_id) if s["card"] is not None}
+    roster = await call.db.list_students(class_id)
+    taken = {s["card"] for s in roster if s["card"] is not None}
+    taken_ids = {s["school_id"] for s in roster if s["school_id"] is not None}
     try:  # CSV, or XLSX told apart by its zip signature or content type (live.reports.imports)
-        sheet = read_roster(call.raw, call.request.headers.get("content-type", ""), taken=taken)
+        sheet = read_roster(
+            call.raw,
+            call.request.headers.get("content-type", ""),
+            taken=taken,
+            taken_ids=taken_ids,
+        )
     except ValueError as exc:
         raise BadRequest(str(exc)) from None
     rejected = [{"line": line, "reason": reason} for line, reason in sheet.rejected]
@@ -451,11 +466,22 @@ def _with_urls(call: Call, state: dict[str, Any], session_id: int) -> dict[str, 
 @endpoint(
     "GET",
     "/sessions",
-    "Past and running sessions, newest first",
+    "Past and running sessions, newest first, each with its score (percent, right, answered "
+    "and scored questions asked of its students)",
     query={"class_id": Id("only this class's sessions")},
 )
 async def list_sessions(call: Call) -> Any:
-    return await call.db.list_sessions(class_id=call.query("class_id"))
+    rows = await call.db.list_sessions(class_id=call.query("class_id"))
+    ids = [r["id"] for r in rows]
+    scores = await call.db.run(read_session_scores, call.store, ids)
+    for row in rows:
+        # the one score (live.reports.score): right out of the scored questions asked of the
+        # students on the roster, with how many of those they answered
+        sc = scores[row["id"]]
+        pct = sc.percent
+        row["score"] = None if pct is None else math.floor(pct + 0.5)
+        row["correct"], row["answered"], row["scored_asked"] = sc.correct, sc.answered, sc.asked
+    return rows
 
 
 @endpoint(

@@ -3,20 +3,22 @@
 Formats (``FORMATS``: name -> ``Format`` with its media type and file extension):
 
 ``csv``        the scoresheet: one row per student (card, first name, last name, group, score
-               percent, correct, answered, then the answer given to each question) under an
-               answer-key row, the shape Plickers users know. Its group is ``Student.group``:
+               percent, correct, answered, asked, then the answer given to each question); each
+               question's heading carries its key ("Q1 (key B)", "Q2 (poll)"). Its group is ``Student.group``:
                the group at the session for one session, the current group for a class over
                dates or a question set (a row spans many sessions).
-``long``       one row per response (session, date, question, skills, student, card, group,
+``long``       one row per response (session, date, question, skills, the school's student ID,
+               cardcheck's own student number, student, card, group,
                answer, correct, first seen, last changed, changes, source, late). Its group is the
                one the student was in at that response's session (``session_groups``: at the
                session's start), so a later move never relabels past answers.
 ``xlsx``       sheets Scores (correct cells green, wrong red), Responses, Items, Groups, Skills,
                Flags and Check-ins; frozen header rows, fitted column widths.
 ``json``       the same data, documented in docs/export-json.md.
-``canvas``     Canvas's gradebook import CSV: Student, ID, SIS User ID, SIS Login ID, Section,
-               then one assignment column per session (points = questions right), with the
-               "Points Possible" row Canvas itself writes.
+``canvas``     Canvas's gradebook import CSV: Student, ID, SIS User ID (the school's student
+               ID), SIS Login ID, Section, then one assignment column per session (points: the
+               score out of the session's scored questions), with the "Points Possible" row
+               Canvas itself writes.
 ``oneroster``  a OneRoster 1.2 CSV zip (bulk): manifest.csv, categories.csv, lineItems.csv (one
                line item per session) and results.csv (one result per student and session).
 
@@ -48,9 +50,9 @@ from live.reports.report import (
     group_skills,
     item_analysis,
     session_groups,
-    student_scores,
     student_skills,
 )
+from live.reports.score import Score, score_by_session, student_scores, total
 from live.reports.workbook import Sheet, Styled, write_workbook
 
 __all__ = [
@@ -103,6 +105,42 @@ class _Clock:
         return f"{parts[0]}{s - m * 60:02d}{parts[1]}"
 
 
+class _Cells:
+    """How a time, a percent and a yes/no are written: as text for CSV (ISO 8601 times with
+    their offset, whole percents, TRUE/FALSE), as typed cells for XLSX (``typed``): Excel
+    date-times in the school's zone ``tz`` (Excel has no zones, so the local wall time), a
+    fraction shown as a percent, a boolean."""
+
+    def __init__(self, tz: tzinfo, *, typed: bool) -> None:
+        self.tz = tz
+        self.typed = typed
+        self.clock = _Clock(tz)
+        self.minutes: dict[int, datetime] = {}
+
+    def time(self, t: float | None) -> Any:
+        if not self.typed:
+            return self.clock.iso(t)
+        if t is None:
+            return None
+        s = math.floor(t)
+        m = s // 60
+        base = self.minutes.get(m)
+        if base is None:
+            base = self.minutes[m] = datetime.fromtimestamp(m * 60, self.tz).replace(tzinfo=None)
+        return base.replace(second=s - m * 60)
+
+    def percent(self, x: float | None) -> Any:
+        """``x`` in 0-100."""
+        if x is None:
+            return None
+        return Styled(x / 100, "percent") if self.typed else _pct(x)
+
+    def flag(self, yes: bool | None) -> Any:
+        if yes is None:
+            return None
+        return yes if self.typed else ("TRUE" if yes else "FALSE")
+
+
 def _day(t: float, tz: tzinfo) -> str:
     return datetime.fromtimestamp(t, tz).date().isoformat()
 
@@ -126,25 +164,43 @@ def _csv(rows: Iterable[Sequence[Any]]) -> bytes:
 
 
 def _question_labels(data: ReportData, tz: tzinfo) -> list[str]:
+    """A heading per question that carries its key: ``Q1 (key B)``, ``Q2 (poll)``; over many
+    sessions prefixed with the session's day and id."""
+    keys = [f"(key {q.correct})" if q.correct else "(poll)" for q in data.questions]
     if len(data.sessions) <= 1:
-        return [f"Q{q.number}" for q in data.questions]
+        return [f"Q{q.number} {k}" for q, k in zip(data.questions, keys, strict=True)]
     starts = {s.id: s.started_at for s in data.sessions}
-    return [f"{_day(starts[q.session_id], tz)} #{q.session_id} Q{q.number}" for q in data.questions]
+    return [
+        f"{_day(starts[q.session_id], tz)} #{q.session_id} Q{q.number} {k}"
+        for q, k in zip(data.questions, keys, strict=True)
+    ]
 
 
-SCORE_HEADER = ["Card", "First name", "Last name", "Group", "Score %", "Correct", "Answered"]
+SCORE_HEADER = [
+    "Card",
+    "First name",
+    "Last name",
+    "Student ID",
+    "Email",
+    "Group",
+    "Score %",
+    "Correct",
+    "Answered",
+    "Asked",
+]
 
 
 def _score_rows(data: ReportData, tz: tzinfo, *, styled: bool) -> tuple[list[str], list[list[Any]]]:
+    """The scoresheet: a row per student (the key is in the question headings, not a row).
+    ``styled`` (XLSX): answers coloured right or wrong, the score a typed percent."""
+    cells = _Cells(tz, typed=styled)
     scores = student_scores(data)
     keys = {q.asked_id: q.correct for q in data.questions}
     answers: dict[int, dict[int, str]] = defaultdict(dict)
     for r in data.responses:
         answers[r.student_id][r.asked_id] = r.answer
     header = [*SCORE_HEADER, *_question_labels(data, tz)]
-    key_row: list[Any] = ["", "Answer key", "", "", "", "", ""]
-    key_row += [q.correct or "(poll)" for q in data.questions]
-    rows = [key_row]
+    rows = []
     for s in data.students:
         sc = scores[s.id]
         mine = answers.get(s.id, {})
@@ -152,10 +208,13 @@ def _score_rows(data: ReportData, tz: tzinfo, *, styled: bool) -> tuple[list[str
             s.card,
             s.first_name,
             s.last_name,
+            s.school_id,
+            s.email,
             s.group,
-            _pct(sc.percent),
+            cells.percent(sc.percent),
             sc.correct,
             sc.answered,
+            sc.asked,
         ]
         for q in data.questions:
             a = mine.get(q.asked_id)
@@ -175,6 +234,7 @@ LONG_HEADER = [
     "Prompt",
     "Skills",
     "Student ID",
+    "cardcheck student no.",
     "Student",
     "Card",
     "Group",
@@ -188,14 +248,14 @@ LONG_HEADER = [
 ]
 
 
-def _long_rows(data: ReportData, tz: tzinfo) -> Iterator[list[Any]]:
+def _long_rows(data: ReportData, cells: _Cells) -> Iterator[list[Any]]:
     questions = {q.asked_id: q for q in data.questions}
     students = {s.id: s for s in data.students}
     sessions = {s.id: s for s in data.sessions}
-    days = {s.id: _day(s.started_at, tz) for s in data.sessions}
+    days = {s.id: _day(s.started_at, cells.tz) for s in data.sessions}
     names = {g.id: g.name for g in data.groups}
     group_at = session_groups(data.sessions, data.stays)
-    iso = _Clock(tz).iso
+    when, flag = cells.time, cells.flag
     for r in data.responses:
         q = questions[r.asked_id]
         s = students.get(r.student_id)
@@ -207,17 +267,18 @@ def _long_rows(data: ReportData, tz: tzinfo) -> Iterator[list[Any]]:
             q.number,
             q.prompt,
             "; ".join(q.skills),
+            s.school_id if s else None,
             r.student_id,
             s.name if s else "",
             r.card,
             None if gid is None else names.get(gid),
             r.answer,
-            None if q.correct is None else ("TRUE" if r.answer == q.correct else "FALSE"),
-            iso(r.first_at),
-            iso(r.updated_at),
+            None if q.correct is None else flag(r.answer == q.correct),
+            when(r.first_at),
+            when(r.updated_at),
             r.changes,
             r.source,
-            "TRUE" if r.late else "FALSE",
+            flag(r.late),
         ]
 
 
@@ -251,11 +312,10 @@ ITEM_HEADER = [
 ]
 
 
-def _share(x: float | None) -> int | None:
-    return None if x is None else _pct(100 * x)
+def _item_rows(data: ReportData, cells: _Cells) -> list[list[Any]]:
+    def share(x: float | None) -> Any:
+        return None if x is None else cells.percent(100 * x)
 
-
-def _item_rows(data: ReportData) -> list[list[Any]]:
     rows = []
     for it in item_analysis(data):
         shares = {c.choice: c for c in it.choices}
@@ -267,17 +327,17 @@ def _item_rows(data: ReportData) -> list[list[Any]]:
             it.correct or "(poll)",
             it.answered,
             it.right,
-            _pct(it.percent_correct),
+            cells.percent(it.percent_correct),
             None if it.discrimination is None else round(it.discrimination, 3),
             it.discrimination_n,
             None if it.upper_lower is None else round(it.upper_lower, 3),
             it.top_n,
             it.bottom_n,
         ]
-        row += [_share(shares[a].share) if a in shares else None for a in "ABCD"]
+        row += [share(shares[a].share) if a in shares else None for a in "ABCD"]
         for a in "ABCD":
             c = shares.get(a)
-            row += [None, None] if c is None else [_share(c.top), _share(c.bottom)]
+            row += [None, None] if c is None else [share(c.top), share(c.bottom)]
         row.append(it.note)
         rows.append(row)
     return rows
@@ -290,22 +350,21 @@ GROUP_HEADER = [
     "Skill",
     "Students",
     "Answered",
+    "Asked",
     "Correct",
     "Score %",
     "Goals set (oldest first)",
 ]
 
 
-def _group_rows(data: ReportData) -> list[list[Any]]:
+def _group_rows(data: ReportData, cells: _Cells) -> list[list[Any]]:
     scores = student_scores(data)
     goals: dict[int, list[str]] = defaultdict(list)
     for goal in data.goals:
         goals[goal.group_id].append(goal.text)
     rows = []
     for g in data.groups:
-        members = [scores[s] for s in g.students if s in scores]
-        answered = sum(m.answered for m in members)
-        correct = sum(m.correct for m in members)
+        sc = total(scores[s] for s in g.students if s in scores)
         rows.append(
             [
                 g.name,
@@ -313,9 +372,10 @@ def _group_rows(data: ReportData) -> list[list[Any]]:
                 g.goal,
                 g.skill,
                 len(g.students),
-                answered,
-                correct,
-                _pct(100 * correct / answered) if answered else None,
+                sc.answered,
+                sc.asked,
+                sc.correct,
+                cells.percent(sc.percent),
                 " | ".join(goals[g.id]),
             ]
         )
@@ -325,7 +385,7 @@ def _group_rows(data: ReportData) -> list[list[Any]]:
 SKILL_HEADER = ["Kind", "Who", "Skill", "Session", "Date", "Answered", "Correct", "Score %"]
 
 
-def _skill_rows(data: ReportData, tz: tzinfo) -> Iterator[list[Any]]:
+def _skill_rows(data: ReportData, cells: _Cells) -> Iterator[list[Any]]:
     names = {s.id: s.name for s in data.students}
     groups = {g.id: g.name for g in data.groups}
     for kind, points, who in (
@@ -338,10 +398,10 @@ def _skill_rows(data: ReportData, tz: tzinfo) -> Iterator[list[Any]]:
                 who.get(p.who, str(p.who)),
                 p.skill,
                 p.session_id,
-                _day(p.started_at, tz),
+                _day(p.started_at, cells.tz),
                 p.answered,
                 p.correct,
-                _pct(p.percent),
+                cells.percent(p.percent),
             ]
 
 
@@ -359,31 +419,31 @@ FLAG_HEADER = [
 CHECKIN_HEADER = ["Started", "Ended", "Session", "Group", "Note", "Goal", "Next step"]
 
 
-def _flag_rows(data: ReportData, tz: tzinfo) -> list[list[Any]]:
+def _flag_rows(data: ReportData, cells: _Cells) -> list[list[Any]]:
     names = {s.id: s.name for s in data.students}
     groups = {g.id: g.name for g in data.groups}
     return [
         [
-            _iso(f.raised_at, tz),
+            cells.time(f.raised_at),
             f.session_id,
             groups.get(f.group_id or 0),
             names.get(f.student_id or 0),
             f.rule,
             f.severity,
             f.message,
-            _iso(f.resolved_at, tz),
+            cells.time(f.resolved_at),
             f.resolution,
         ]
         for f in data.flags
     ]
 
 
-def _checkin_rows(data: ReportData, tz: tzinfo) -> list[list[Any]]:
+def _checkin_rows(data: ReportData, cells: _Cells) -> list[list[Any]]:
     groups = {g.id: g.name for g in data.groups}
     return [
         [
-            _iso(c.started_at, tz),
-            _iso(c.ended_at, tz),
+            cells.time(c.started_at),
+            cells.time(c.ended_at),
             c.session_id,
             groups.get(c.group_id),
             c.note,
@@ -398,7 +458,7 @@ def _checkin_rows(data: ReportData, tz: tzinfo) -> list[list[Any]]:
 
 
 def scoresheet_csv(data: ReportData, *, tz: tzinfo = UTC) -> bytes:
-    """One row per student under the answer key. The Group column is ``Student.group``: the
+    """One row per student; the key is in each question's heading. The Group column is ``Student.group``: the
     group at the session for one session; for a class over dates (or a set), whose row spans
     many sessions, the student's *current* group."""
     header, rows = _score_rows(data, tz, styled=False)
@@ -407,7 +467,7 @@ def scoresheet_csv(data: ReportData, *, tz: tzinfo = UTC) -> bytes:
 
 def long_csv(data: ReportData, *, tz: tzinfo = UTC) -> bytes:
     """One row per response; its Group is the student's group at that response's session."""
-    return _csv([LONG_HEADER, *_long_rows(data, tz)])
+    return _csv([LONG_HEADER, *_long_rows(data, _Cells(tz, typed=False))])
 
 
 def _safe_text(text: str) -> str:
@@ -415,21 +475,30 @@ def _safe_text(text: str) -> str:
 
 
 def xlsx(data: ReportData, *, tz: tzinfo = UTC) -> bytes:
+    """The workbook, its cells typed: booleans, numbers, percents (a fraction shown as 67%)
+    and Excel date-times, in the school's zone ``tz``."""
+    cells = _Cells(tz, typed=True)
     header, rows = _score_rows(data, tz, styled=True)
     q_widths = [max(len(h) + 2, 5) for h in header[len(SCORE_HEADER) :]]
     sheets = [
-        Sheet("Scores", header, rows, widths=[6, 14, 16, 12, 8, 8, 9, *q_widths], freeze_columns=3),
+        Sheet(
+            "Scores",
+            header,
+            rows,
+            widths=[6, 14, 16, 12, 24, 12, 8, 8, 9, 7, *q_widths],
+            freeze_columns=3,
+        ),
         Sheet(
             "Responses",
             LONG_HEADER,
-            _long_rows(data, tz),
-            widths=[8, 11, 14, 9, 40, 18, 10, 24, 6, 12, 7, 8, 25, 25, 8, 7],
+            _long_rows(data, cells),
+            widths=[8, 11, 14, 9, 40, 18, 12, 10, 24, 6, 12, 7, 8, 20, 20, 8, 7, 6],
         ),
-        Sheet("Items", ITEM_HEADER, _item_rows(data)),
-        Sheet("Groups", GROUP_HEADER, _group_rows(data)),
-        Sheet("Skills", SKILL_HEADER, _skill_rows(data, tz)),
-        Sheet("Flags", FLAG_HEADER, _flag_rows(data, tz)),
-        Sheet("Check-ins", CHECKIN_HEADER, _checkin_rows(data, tz)),
+        Sheet("Items", ITEM_HEADER, _item_rows(data, cells)),
+        Sheet("Groups", GROUP_HEADER, _group_rows(data, cells)),
+        Sheet("Skills", SKILL_HEADER, _skill_rows(data, cells)),
+        Sheet("Flags", FLAG_HEADER, _flag_rows(data, cells)),
+        Sheet("Check-ins", CHECKIN_HEADER, _checkin_rows(data, cells)),
     ]
     # every string, headers included, is neutralised once per distinct value
     return write_workbook(sheets, text=_safe_text)
@@ -481,10 +550,13 @@ def _json_sections(data: ReportData, tz: tzinfo) -> Iterator[tuple[str, Any]]:
         (
             {
                 **_fields(s),
+                "joined_at": _iso(s.joined_at, tz),
+                "left_at": _iso(s.left_at, tz) or None,
                 "first_name": s.first_name,
                 "last_name": s.last_name,
-                "answered": scores[s.id].answered,
                 "correct": scores[s.id].correct,
+                "answered": scores[s.id].answered,
+                "asked": scores[s.id].asked,
                 "percent": scores[s.id].percent,
             }
             for s in data.students
@@ -595,23 +667,28 @@ def json_export(data: ReportData, *, tz: tzinfo = UTC) -> bytes:
 # -- gradebooks ----------------------------------------------------------------------------
 
 
-def _session_totals(data: ReportData) -> tuple[dict[int, int], dict[tuple[int, int], list[int]]]:
-    """Scored questions per session, and (session, student) -> [answered, correct]."""
+def _possible(data: ReportData) -> dict[int, int]:
+    """Session id -> its scored questions: the points an assignment is out of."""
     possible: dict[int, int] = defaultdict(int)
-    keys = {}
     for q in data.questions:
         if q.scored:
             possible[q.session_id] += 1
-            keys[q.asked_id] = (q.session_id, q.correct)
-    tally: dict[tuple[int, int], list[int]] = defaultdict(lambda: [0, 0])
-    for r in data.responses:
-        k = keys.get(r.asked_id)
-        if k is None:
-            continue
-        t = tally[(k[0], r.student_id)]
-        t[0] += 1
-        t[1] += r.answer == k[1]
-    return possible, tally
+    return possible
+
+
+def _points(sc: Score, possible: int) -> float | int:
+    """The score as points out of ``possible``: the number right for a student asked every
+    question, else scaled (a student who joined after question 1 and got 2 of 2 right scores
+    3 of 3), so the gradebook's percent is the one score."""
+    if sc.asked == possible:
+        return sc.correct
+    return round(sc.correct * possible / sc.asked, 2)
+
+
+def _decimal(x: float) -> str:
+    """A number as OneRoster's float fields carry it: ``2.0``, ``1.33``."""
+    text = f"{x:.2f}".rstrip("0")
+    return text + "0" if text.endswith(".") else text
 
 
 def _assignment(data: ReportData, session_id: int, tz: tzinfo) -> str:
@@ -622,12 +699,19 @@ def _assignment(data: ReportData, session_id: int, tz: tzinfo) -> str:
 def canvas_csv(data: ReportData, *, tz: tzinfo = UTC) -> bytes:
     """Canvas gradebook import: one assignment column per session that has scored questions.
 
-    The score is the number of questions right (points possible: the scored questions asked);
-    a student who answered none of a session's scored questions gets an empty cell, so Canvas
-    leaves that grade alone. ID, SIS User ID and SIS Login ID are empty (cardcheck does not know
-    Canvas's ids): Canvas then matches students by name and asks about the rest on import.
+    Points possible are the session's scored questions; a student's points are ``_points`` of
+    their score (``live.reports.score``), so Canvas's percent is the scoresheet's. A student
+    asked none of a session's questions (not yet on the roster) gets an empty cell, so Canvas
+    leaves that grade alone.
+
+    Canvas matches a row to a student by any one of Student (``Last, First``), ID (Canvas's own
+    user id) or SIS User ID (the school's student ID), with SIS Login ID and Section beside
+    them, the columns of its own gradebook export. SIS User ID carries the school's student ID
+    from the roster; ID and SIS Login ID are empty because cardcheck cannot know Canvas's user
+    ids or logins. A student without a school ID is matched by name.
     """
-    possible, tally = _session_totals(data)
+    possible = _possible(data)
+    by_session = score_by_session(data)
     sessions = [s.id for s in data.sessions if possible.get(s.id)]
     header = ["Student", "ID", "SIS User ID", "SIS Login ID", "Section"]
     header += [_assignment(data, sid, tz) for sid in sessions]
@@ -639,10 +723,10 @@ def canvas_csv(data: ReportData, *, tz: tzinfo = UTC) -> bytes:
     for st in data.students:
         first, last = st.first_name, st.last_name
         section = sections.get(st.class_id, data.title if data.scope == "class" else "")
-        row: list[Any] = [f"{last}, {first}" if last else first, "", "", "", section]
+        row: list[Any] = [f"{last}, {first}" if last else first, "", st.school_id, "", section]
         for sid in sessions:
-            t = tally.get((sid, st.id))
-            row.append(t[1] if t else None)
+            sc = by_session.get((sid, st.id))
+            row.append(None if sc is None else _points(sc, possible[sid]))
         rows.append(row)
     return _csv(rows)
 
@@ -670,6 +754,12 @@ ONEROSTER_FILES = (
     "userResources",
     "users",
 )
+# The OneRoster 1.2 CSV binding (1EdTech, "OneRoster: CSV Binding 1.2.1", section 3: the CSV
+# files; lineItems.csv and results.csv of the gradebook files), in its column order. The 1EdTech
+# text itself could not be consulted where this was written: the names and order follow an
+# independent validator of the 1.2 binding, so the README calls the format unverified.
+# academicSessionSourcedId and schoolSourcedId are required there, but cardcheck knows no
+# school or term: they are left empty for the receiving system to map, like the class ids.
 LINE_ITEM_HEADER = [
     "sourcedId",
     "status",
@@ -680,9 +770,10 @@ LINE_ITEM_HEADER = [
     "dueDate",
     "classSourcedId",
     "categorySourcedId",
-    "gradingPeriodSourcedId",
+    "academicSessionSourcedId",
     "resultValueMin",
     "resultValueMax",
+    "schoolSourcedId",
 ]
 RESULT_HEADER = [
     "sourcedId",
@@ -692,14 +783,16 @@ RESULT_HEADER = [
     "studentSourcedId",
     "scoreStatus",
     "score",
-    "textScore",
     "scoreDate",
     "comment",
+    "textScore",
+    "classSourcedId",
     "inProgress",
     "incomplete",
     "late",
     "missing",
 ]
+CATEGORY_HEADER = ["sourcedId", "status", "dateLastModified", "title", "weight"]
 CATEGORY_ID = "cardcheck-formative-checks"
 
 
@@ -719,12 +812,15 @@ def _plain_csv(rows: Iterable[Sequence[Any]]) -> bytes:
 def oneroster_zip(data: ReportData, *, tz: tzinfo = UTC) -> bytes:
     """A OneRoster 1.2 bulk CSV set: a line item per session, a result per student who answered.
 
-    sourcedIds are ``cardcheck-class-N``, ``cardcheck-session-N`` (line items),
-    ``cardcheck-student-N`` and ``cardcheck-result-S-N``; classes and users are declared absent
+    sourcedIds are ``cardcheck-class-N``, ``cardcheck-session-N`` (line items) and
+    ``cardcheck-result-S-N``; a student is the school's student ID from the roster (the id the
+    school's systems know them by), or ``cardcheck-student-N`` for one without; classes and users are declared absent
     in the manifest: the receiving gradebook already has them and maps these ids. ``score`` is
-    the number right out of ``resultValueMax``, the scored questions asked.
+    the student's score (``live.reports.score``) as points out of ``resultValueMax``, the
+    session's scored questions (``_points``).
     """
-    possible, tally = _session_totals(data)
+    possible = _possible(data)
+    by_session = score_by_session(data)
     sessions = [s for s in data.sessions if possible.get(s.id)]
     present = {"manifest", "categories", "lineItems", "results"}
     manifest: list[list[Any]] = [
@@ -734,10 +830,8 @@ def oneroster_zip(data: ReportData, *, tz: tzinfo = UTC) -> bytes:
     ]
     manifest += [[f"file.{f}", "bulk" if f in present else "absent"] for f in ONEROSTER_FILES]
     manifest += [["source.systemName", "cardcheck"], ["source.systemCode", "cardcheck"]]
-    categories = [
-        ["sourcedId", "status", "dateLastModified", "title"],
-        [CATEGORY_ID, "", "", "Formative checks"],
-    ]
+    # status and dateLastModified stay empty: in a bulk file they are not used
+    categories = [CATEGORY_HEADER, [CATEGORY_ID, "", "", "Formative checks", ""]]
     items: list[list[Any]] = [LINE_ITEM_HEADER]
     for s in sessions:
         items.append(
@@ -754,14 +848,15 @@ def oneroster_zip(data: ReportData, *, tz: tzinfo = UTC) -> bytes:
                 "",
                 "0.0",
                 f"{possible[s.id]:.1f}",
+                "",
             ]
         )
     results: list[list[Any]] = [RESULT_HEADER]
     for s in sessions:
         day = datetime.fromtimestamp(s.ended_at or s.started_at, UTC).date().isoformat()
         for st in data.students:
-            t = tally.get((s.id, st.id))
-            if t is None:
+            sc = by_session.get((s.id, st.id))
+            if sc is None:
                 continue
             results.append(
                 [
@@ -769,16 +864,18 @@ def oneroster_zip(data: ReportData, *, tz: tzinfo = UTC) -> bytes:
                     "",
                     "",
                     f"cardcheck-session-{s.id}",
-                    f"cardcheck-student-{st.id}",
+                    st.school_id or f"cardcheck-student-{st.id}",
                     "fully graded",
-                    f"{t[1]:.1f}",
-                    "",
+                    _decimal(_points(sc, possible[s.id])),
                     day,
-                    f"{t[1]} right of {t[0]} answered",
+                    f"{sc.correct} right of {sc.asked} asked, {sc.answered} answered",
+                    "",
+                    f"cardcheck-class-{s.class_id}",
                     "",
                     "",
                     "",
-                    "",
+                    # asked but answered nothing: missing (a card never seen, a student away)
+                    "true" if sc.answered == 0 else "false",
                 ]
             )
     buf = io.BytesIO()

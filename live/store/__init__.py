@@ -5,7 +5,8 @@ written once for both. ``Store`` is assembled from one part per concern, each in
 ``database`` (connections, transactions, migrations, tokens), ``tables`` (the tables, declared
 once; ``migrations`` holds their Alembic revisions), ``classroom`` (classes, students, groups, goals),
 ``library`` (questions and sets), ``sessionlog`` (sessions, responses, the event log),
-``flags`` (what the rule engine reads, and its flags), ``reporting`` (rows for reports,
+``flags`` (what the rule engine reads, and its flags), ``accounts`` (people, their tokens and
+sign-ins, who teaches which class), ``reporting`` (rows for reports,
 exports and grouping), ``checkins`` (the check-in commands) and ``servers`` (the processes
 sharing the store, alive or not). Rows come back as plain
 ``dict``s ready for JSON. Bad references raise ``NotFound``, broken constraints ``Conflict``;
@@ -17,6 +18,7 @@ refers to a student by id, so a purge removes every trace.
 
 from __future__ import annotations
 
+from live.store.accounts import AccountRecords
 from live.store.classroom import GROUP_COLOURS, import_roster
 from live.store.database import Row
 from live.store.flags import FlagRecords
@@ -26,6 +28,6 @@ from live.store.servers import ServerRecords
 __all__ = ["GROUP_COLOURS", "Row", "Store", "import_roster"]
 
 
-class Store(FlagRecords, ReportRecords, ServerRecords):
+class Store(FlagRecords, ReportRecords, ServerRecords, AccountRecords):
     """The database of one cardcheck installation: ``Store(path_or_url)``. Thread-safe; several
     processes may share it (one writer at a time on SQLite, one per session on PostgreSQL)."""

@@ -32,14 +32,19 @@ from sqlalchemy.dialects import sqlite
 from sqlalchemy.types import TypeEngine
 
 __all__ = [
+    "api_tokens",
     "asked",
+    "audit",
     "checkins",
+    "class_teachers",
     "classes",
     "events",
     "flags",
     "goals",
     "group_members",
     "groups",
+    "links",
+    "logins",
     "meta",
     "metadata",
     "question_set_items",
@@ -50,6 +55,7 @@ __all__ = [
     "servers",
     "sessions",
     "students",
+    "users",
 ]
 
 metadata = MetaData()
@@ -104,7 +110,18 @@ students = Table(
     CheckConstraint("card IS NULL OR card >= 1"),
     Column("active", Integer, nullable=False, server_default=text("1")),
     CheckConstraint("active IN (0, 1)"),
-    Column("created_at", Time, nullable=False),
+    Column("created_at", Time, nullable=False),  # joined the roster
+    Column("left_at", Time),  # archived: off the roster since; NULL while on it
+    Column("school_id", Text),  # the school's student ID (SIS id), as imported or typed
+    Column("email", Text),
+    Index(
+        "students_school_id",
+        "class_id",
+        "school_id",
+        unique=True,
+        sqlite_where=text("active = 1 AND school_id IS NOT NULL"),
+        postgresql_where=text("active = 1 AND school_id IS NOT NULL"),
+    ),
     Index(
         "students_card",
         "class_id",
@@ -325,4 +342,103 @@ servers = Table(
     Column("pid", Integer, nullable=False),
     Column("started_at", Time, nullable=False),
     Column("seen_at", Time, nullable=False),  # the process's last heartbeat
+)
+
+# -- people (0004): accounts, their tokens and sign-ins, who teaches which class, links, audit --
+
+# an account: a teacher or an admin; the first one made is the owner of the installation
+users = Table(
+    "users",
+    metadata,
+    _id(),
+    Column("username", Text, nullable=False, unique=True),  # lower case, as typed to log in
+    CheckConstraint("length(username) BETWEEN 1 AND 64", name="users_username_length"),
+    Column("display_name", Text, nullable=False),
+    CheckConstraint("length(display_name) BETWEEN 1 AND 200", name="users_display_name_length"),
+    Column("role", Text, nullable=False),
+    CheckConstraint("role IN ('admin', 'teacher')", name="users_role"),
+    Column("password_hash", Text, nullable=False),  # argon2id, PHC string
+    Column("created_at", Time, nullable=False),
+    Column("disabled_at", Time),
+)
+
+# personal API tokens (Bearer): only a hash is kept, the token is shown once
+api_tokens = Table(
+    "api_tokens",
+    metadata,
+    _id(),
+    _ref("user_id", "users.id"),
+    Column("name", Text, nullable=False),
+    CheckConstraint("length(name) BETWEEN 1 AND 100", name="api_tokens_name_length"),
+    Column("token_hash", Text, nullable=False, unique=True),  # sha256 of a 32-byte random token
+    Column("created_at", Time, nullable=False),
+    Column("last_used_at", Time),
+    Column("revoked_at", Time),
+    Index("api_tokens_user", "user_id"),
+)
+
+# a signed-in browser: the cookie holds a random value, this row its hash
+logins = Table(
+    "logins",
+    metadata,
+    _id(),
+    _ref("user_id", "users.id"),
+    Column("token_hash", Text, nullable=False, unique=True),
+    Column("created_at", Time, nullable=False),
+    Column("expires_at", Time, nullable=False),
+    Column("ended_at", Time),  # signed out
+    Index("logins_user", "user_id"),
+)
+
+# who teaches a class: one owner, any number of co-teachers
+class_teachers = Table(
+    "class_teachers",
+    metadata,
+    _ref("class_id", "classes.id"),
+    _ref("user_id", "users.id"),
+    Column("role", Text, nullable=False),
+    CheckConstraint("role IN ('owner', 'coteacher')", name="class_teachers_role"),
+    Column("added_at", Time, nullable=False),
+    PrimaryKeyConstraint("class_id", "user_id"),
+    Index("class_teachers_user", "user_id"),
+    Index(
+        "class_teachers_one_owner",
+        "class_id",
+        unique=True,
+        sqlite_where=text("role = 'owner'"),
+        postgresql_where=text("role = 'owner'"),
+    ),
+)
+
+# links scoped to one session or one class's live session: a projector's read-only view, a
+# phone's scanner credential, or the short-lived pairing code a QR carries; hashes only
+links = Table(
+    "links",
+    metadata,
+    _id(),
+    Column("kind", Text, nullable=False),
+    CheckConstraint("kind IN ('projector', 'scanner', 'pairing')", name="links_kind"),
+    _ref("class_id", "classes.id"),
+    _ref("session_id", "sessions.id", nullable=True),  # NULL: the class's live session
+    Column("token_hash", Text, nullable=False, unique=True),
+    _ref("created_by", "users.id", nullable=True, ondelete="SET NULL"),
+    Column("created_at", Time, nullable=False),
+    Column("expires_at", Time),
+    Column("revoked_at", Time),
+    Index("links_class", "class_id"),
+)
+
+# who did what, when; ids only (no student names), so a purge leaves nothing personal here
+audit = Table(
+    "audit",
+    metadata,
+    _id(),
+    Column("at", Time, nullable=False),
+    _ref("user_id", "users.id", nullable=True, ondelete="SET NULL"),
+    Column("actor", Text, nullable=False),  # the username then, or "owner link", "token"
+    Column("action", Text, nullable=False),  # e.g. "session.started", "user.disabled"
+    Column("class_id", Integer),  # no key: the record outlives a purged class
+    Column("session_id", Integer),
+    Column("detail", Text, nullable=False, server_default=text("'{}'")),  # JSON
+    Index("audit_at", "at"),
 )

@@ -224,3 +224,39 @@ def _wait(check: Any, what: str, proc: subprocess.Popen[str], timeout: float = 6
             return found
         time.sleep(0.1)
     raise AssertionError(f"no {what} in {timeout} s")
+
+
+def test_users_add_list_passwd_disable(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The accounts of a school's server from the command line; passwords from stdin."""
+    import io
+
+    db = ["--db", str(tmp_path / "db.sqlite3")]
+
+    def with_stdin(text: str, argv: list[str]) -> int:
+        monkeypatch.setattr(sys, "stdin", io.StringIO(text))
+        return main(argv)
+
+    assert main(["users", "list", *db]) == 0
+    assert "no accounts yet" in capsys.readouterr().out
+    assert with_stdin("owner password\n", ["users", "add", "ada", "--password-stdin", *db]) == 0
+    assert "owner of this server" in capsys.readouterr().out
+    argv = ["users", "add", "ben", "--name", "Ben Ng", "--password-stdin", *db]
+    assert with_stdin("ben's password\n", argv) == 0
+    assert with_stdin("short\n", ["users", "add", "cy", "--password-stdin", *db]) == 1
+    assert "8 to 1024 characters" in capsys.readouterr().err
+    assert main(["users", "list", *db]) == 0
+    out = capsys.readouterr().out
+    assert "ada  ada  (admin, owner)" in out and "ben  Ben Ng  (teacher)" in out
+    assert with_stdin("a new password\n", ["users", "passwd", "ben", "--password-stdin", *db]) == 0
+    assert main(["users", "disable", "ben", *db]) == 0
+    assert main(["users", "disable", "ada", *db]) == 1  # the owner stays enabled
+    assert main(["users", "disable", "nobody", *db]) == 1
+    store = Store(db[1])
+    assert store.check_password("ben", "a new password") is None  # disabled
+    store.close()
+    assert main(["users", "disable", "ben", "--enable", *db]) == 0
+    store = Store(db[1])
+    assert store.check_password("ben", "a new password") is not None
+    store.close()

@@ -15,7 +15,7 @@ from alembic.runtime.migration import MigrationContext
 from live.reports.export import json_export
 from live.reports.report import read_class
 from live.store import Store
-from live.store.migrations import head
+from live.store.migrations import head, head_revision
 from live.store.tables import metadata
 
 FIXTURES = Path(__file__).parent / "fixtures"
@@ -66,7 +66,7 @@ def test_a_data_folder_made_before_alembic_upgrades_in_place_and_keeps_every_cla
     with sqlite3.connect(path) as raw:
         assert raw.execute("PRAGMA user_version").fetchone()[0] == head()
         assert (
-            raw.execute("SELECT version_num FROM alembic_version").fetchone()[0] == f"{head():04d}"
+            raw.execute("SELECT version_num FROM alembic_version").fetchone()[0] == head_revision()
         )
     raw.close()
     again = Store(path)  # a second open finds nothing to do and keeps the folder's token
@@ -82,4 +82,4 @@ def test_a_database_from_a_newer_cardcheck_is_refused(store: Store) -> None:
             Store(store.url.render_as_string(hide_password=False))
     finally:
         with store.transaction() as db:
-            db.exec_driver_sql(f"UPDATE alembic_version SET version_num = '{head():04d}'")
+            db.exec_driver_sql(f"UPDATE alembic_version SET version_num = '{head_revision()}'")

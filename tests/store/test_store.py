@@ -9,7 +9,7 @@ import pytest
 
 from live.errors import BadRequest, Conflict, NotFound
 from live.store import Store
-from live.store.migrations import head
+from live.store.migrations import head, head_revision
 
 
 def test_migrates_an_empty_file_to_the_current_schema(tmp_path: Path) -> None:
@@ -19,7 +19,7 @@ def test_migrates_an_empty_file_to_the_current_schema(tmp_path: Path) -> None:
     db = sqlite3.connect(path)
     tables = {r[0] for r in db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
     assert db.execute("PRAGMA user_version").fetchone()[0] == head()
-    assert db.execute("SELECT version_num FROM alembic_version").fetchone()[0] == f"{head():04d}"
+    assert db.execute("SELECT version_num FROM alembic_version").fetchone()[0] == head_revision()
     assert db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
     db.close()
     assert {

@@ -1,6 +1,7 @@
 """The versioned migrations of the store (Alembic), shipped inside the package.
 
-Revisions are numbered ``0001``, ``0002``, ... so a database's schema version is a number.
+Revisions are numbered ``0001``, ``0002``, ..., a name after the number from 0004 on
+(``0004_accounts``), so a database's schema version is the number its revision starts with.
 Each one takes the schema of ``live.store.tables`` one step on, on SQLite and PostgreSQL alike;
 a released revision is never edited.
 
@@ -11,6 +12,7 @@ the tables of revision 0001: it is stamped 0001 and upgraded from there. On SQLi
 
 from __future__ import annotations
 
+import re
 from functools import cache
 from pathlib import Path
 
@@ -20,7 +22,7 @@ from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import Connection, inspect
 
-__all__ = ["current", "head", "upgrade"]
+__all__ = ["current", "head", "head_revision", "upgrade"]
 
 _HERE = Path(__file__).resolve().parent
 
@@ -38,9 +40,22 @@ def _scripts() -> ScriptDirectory:
     return ScriptDirectory.from_config(_config())
 
 
+def _number(revision: str | None) -> int | None:
+    """The number ``revision`` starts with ("0004_accounts" is 4); None for another shape."""
+    if revision is None:
+        return 0
+    found = re.fullmatch(r"(\d{4})(_\w+)?", revision)
+    return int(found.group(1)) if found else None
+
+
 def head() -> int:
     """The newest revision this cardcheck knows."""
-    return int(_scripts().get_current_head() or 0)
+    return _number(_scripts().get_current_head()) or 0
+
+
+def head_revision() -> str:
+    """The id of the newest revision this cardcheck knows (``0004_accounts``)."""
+    return str(_scripts().get_current_head())
 
 
 def current(connection: Connection) -> int:
@@ -48,7 +63,10 @@ def current(connection: Connection) -> int:
     revision = MigrationContext.configure(connection).get_current_revision()
     if revision is None:
         return _legacy_version(connection)
-    return int(revision)
+    number = _number(revision)
+    if number is None:
+        raise RuntimeError(f"the database has schema {revision}, unknown to this cardcheck")
+    return number
 
 
 def _legacy_version(connection: Connection) -> int:
@@ -62,12 +80,13 @@ def upgrade(connection: Connection, *, where: str) -> None:
     revision. ``RuntimeError`` when it was written by a newer cardcheck."""
     newest = head()
     revision = MigrationContext.configure(connection).get_current_revision()
-    version = current(connection)
-    if version > newest or (revision is not None and not revision.isdigit()):
+    known = revision is None or revision in {s.revision for s in _scripts().walk_revisions()}
+    version = _legacy_version(connection) if revision is None else (_number(revision) or 0)
+    if version > newest or not known:
         raise RuntimeError(
             f"{where} has schema {revision or version}, newer than this cardcheck ({newest})"
         )
-    if version == newest and revision is not None:
+    if revision is not None and revision == _scripts().get_current_head():
         return
     config = _config(connection)
     if revision is None and version > 0 and inspect(connection).has_table("classes"):

@@ -146,7 +146,12 @@ def add_users_parser(sub: Any) -> None:
     q = usub.add_parser("add", help="add an account (the first one is the owner, an admin)")
     q.add_argument("username", help="what they sign in with: a-z, 0-9, '.', '_', '-'")
     q.add_argument("--name", help="the name shown to others (default: the username)")
-    q.add_argument("--role", choices=("teacher", "admin"), default="teacher")
+    q.add_argument(
+        "--role",
+        choices=("teacher", "admin"),
+        default="teacher",
+        help="admins see every class and the accounts (default teacher)",
+    )
     stdin_flag(q)
     common(q)
     q.set_defaults(func=cmd_add)
@@ -156,13 +161,13 @@ def add_users_parser(sub: Any) -> None:
     q.set_defaults(func=cmd_list)
 
     q = usub.add_parser("passwd", help="set an account's password (signs its browsers out)")
-    q.add_argument("username")
+    q.add_argument("username", help="the account's username")
     stdin_flag(q)
     common(q)
     q.set_defaults(func=cmd_passwd)
 
     q = usub.add_parser("disable", help="stop an account signing in (and revoke its tokens)")
-    q.add_argument("username")
+    q.add_argument("username", help="the account's username")
     q.add_argument("--enable", action="store_true", help="let a disabled account sign in again")
     common(q)
     q.set_defaults(func=cmd_disable)

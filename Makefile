@@ -3,7 +3,7 @@ SHELL := /bin/bash
 PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
 BIN := $(VENV)/bin
-APT_PACKAGES := chromium fonts-dejavu-core libreoffice-calc-nogui
+APT_PACKAGES := chromium fonts-dejavu-core libreoffice-calc-nogui nginx
 
 .PHONY: run test lint bench fuzz clean system-deps postgres
 
@@ -27,7 +27,8 @@ run: $(VENV)/.installed
 	$(BIN)/cardcheck demo
 
 # Debian packages the tests need: Chromium for the browser tests, a Unicode font for the PDFs,
-# LibreOffice (no GUI) as a second reader of the XLSX exports.
+# LibreOffice (no GUI) as a second reader of the XLSX exports, nginx in front of three workers
+# (tests/deploy, running docs/deploy/nginx.conf).
 system-deps:
 	@missing=""; for p in $(APT_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
 	if [ -n "$$missing" ]; then \

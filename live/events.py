@@ -77,6 +77,7 @@ class ResponseRecorded(Payload):
     correct: bool | None
     changed_from: str | None
     source: str  # "scan" | "manual"
+    late: bool = False  # a manual answer entered after the reveal
 
 
 @dataclass(frozen=True)

@@ -79,8 +79,10 @@ def decide_response(
 ) -> ResponseRecorded | None:
     """What recording ``answer`` means now: an event, or None when nothing changes.
 
-    Raises ``Conflict`` when no question takes answers (none asked; closed, for a scan; revealed,
-    for any source) and ``BadRequest`` for an answer that is not A-D or a choice of the question.
+    Raises ``Conflict`` when no question takes answers (none asked; closed or revealed, for a
+    scan) and ``BadRequest`` for an answer that is not A-D or a choice of the question. A manual
+    answer after the reveal is a late correction (a card the teacher noticed missing): it is
+    recorded and marked ``late``.
     """
     if answer not in ANSWERS:
         raise BadRequest(f"answer must be one of A, B, C, D, not {answer!r}")
@@ -88,9 +90,10 @@ def decide_response(
         raise BadRequest(f"source must be scan or manual, not {source!r}")
     if asked is None:
         raise Conflict("no question has been asked yet", code="no_question")
-    if asked.get("revealed_at") is not None:
+    late = asked.get("revealed_at") is not None
+    if source == "scan" and late:
         raise Conflict(
-            "the answer was revealed; this question takes no more answers", code="question_closed"
+            "the answer was revealed; the scanner records no more answers", code="question_closed"
         )
     if source == "scan" and asked.get("closed_at") is not None:
         raise Conflict("the question is closed", code="question_closed")
@@ -105,6 +108,7 @@ def decide_response(
         correct=None if correct is None else answer == correct,
         changed_from=previous,
         source=source,
+        late=late,
     )
 
 
@@ -120,6 +124,12 @@ def _status(asked: Row) -> str:
     if asked["closed_at"] is not None:
         return "closed"
     return "open"
+
+
+def _late(response: Row, asked: Row | None) -> bool:
+    """A late correction: last changed after the answer was revealed."""
+    revealed = None if asked is None else asked["revealed_at"]
+    return revealed is not None and response["updated_at"] > revealed
 
 
 def snapshot(data: SessionData, role: Role = "teacher") -> dict[str, Any]:
@@ -186,6 +196,7 @@ def snapshot(data: SessionData, role: Role = "teacher") -> dict[str, Any]:
             "group_id": s["group_id"],
             "answer": answers[s["id"]]["answer"] if s["id"] in answers else None,
             "source": answers[s["id"]]["source"] if s["id"] in answers else None,
+            "late": s["id"] in answers and _late(answers[s["id"]], current),
             "correct": (
                 None
                 if s["id"] not in answers or current is None or current["correct"] is None

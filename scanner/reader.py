@@ -122,9 +122,10 @@ class Reader:
         if not refined:
             return out, keep
         rquads = [q for _, q in refined]
-        obs = _sample_many(gray, rquads, self.gu, self.gv)
+        light = _light(gray, rquads)
+        obs = _sample_area(gray, rquads, self.gu, self.gv, 0.15)
         ok = np.asarray(np.isfinite(obs).all(axis=1), dtype=bool)
-        obs = np.where(ok[:, None], obs, 0.0).astype(np.float32)
+        obs = np.where(ok[:, None], light.normalise(obs, self.gu, self.gv), 0.0).astype(np.float32)
         obs -= obs.mean(axis=1, keepdims=True)
         norms = np.linalg.norm(obs, axis=1)
         obs /= np.maximum(norms, 1e-3)[:, None]
@@ -137,8 +138,13 @@ class Reader:
         margin = score - per_code.max(axis=0)
         # How much worse the runner-up explains the samples than the winner does.
         ratio = (1.0 - (score - margin)) / np.maximum(1.0 - score, 1e-6)
-        passed = ok & (norms >= 1e-3) & (score >= self.min_score) & (ratio >= self.min_ratio)
-        passed &= self._verify(gray, rquads, best)
+        # Under about 2.7 px a cell, a 5x5 or 6x6 marker or a QR code blurs into something a
+        # 4x4 card could be: a marker that small must match much better than its runner-up.
+        tiny = np.array([side_of(q) < _TINY_PX for q in rquads], bool)
+        need_score = np.where(tiny, max(self.min_score, 0.96), self.min_score)
+        need_ratio = np.where(tiny, max(self.min_ratio, 3.0), self.min_ratio)
+        passed = ok & (norms >= 1e-3) & (score >= need_score) & (ratio >= need_ratio)
+        passed &= self._verify(gray, rquads, best, light)
         for j in np.flatnonzero(passed).tolist():
             i, q = refined[j]
             b = int(best[j])
@@ -146,21 +152,28 @@ class Reader:
         return out, keep
 
     def _verify(
-        self, gray: _F32, quads: Sequence[_F32], code_index: npt.NDArray[np.intp]
+        self,
+        gray: _F32,
+        quads: Sequence[_F32],
+        code_index: npt.NDArray[np.intp],
+        light: _Light,
     ) -> npt.NDArray[np.bool_]:
-        """Hard checks: black border, white quiet zone, enough contrast, few wrong bits."""
+        """Hard checks: black border, white quiet zone, enough contrast, few wrong bits.
+
+        The samples are first corrected for the light across the card (``_light``): 0 where
+        the border's black is, 1 where the quiet zone's white is.
+        """
         n_cells = MARKER_CELLS * MARKER_CELLS
-        samples = _sample_many(gray, quads, _VERIFY_U, _VERIFY_V)
-        ok = np.isfinite(samples).all(axis=1)
-        samples = np.nan_to_num(samples)
+        raw = _sample_area(gray, quads, _VERIFY_U, _VERIFY_V, 0.2)
+        ok = np.isfinite(raw).all(axis=1)
+        samples = np.nan_to_num(light.normalise(np.nan_to_num(raw), _VERIFY_U, _VERIFY_V))
         cells, quiet = samples[:, :n_cells], samples[:, n_cells:]
         border = cells[:, _BORDER_MASK]
-        black = np.median(border, axis=1)
-        white = np.median(quiet, axis=1)
-        mid = (black + white) / 2
-        ok &= white - black >= self.min_contrast
-        ok &= np.count_nonzero(border > mid[:, None], axis=1) <= 1
-        ok &= np.count_nonzero(quiet < mid[:, None], axis=1) <= 3
+        ok &= light.contrast >= self.min_contrast
+        ok &= np.count_nonzero(border > 0.5, axis=1) <= 1
+        ok &= np.count_nonzero(quiet < 0.5, axis=1) <= 3
+        black = np.zeros(len(quads), np.float32)
+        white = np.ones(len(quads), np.float32)
         code = self.codes[code_index].reshape(len(quads), -1).astype(bool)
         bits = cells[:, _INNER_MASK]
         # The inner cells blur towards their neighbours: threshold them between the black and
@@ -170,11 +183,74 @@ class Reader:
             lo = np.nanmedian(np.where(code, np.nan, bits), axis=1)
         hi = np.where(np.isfinite(hi), hi, white)
         lo = np.where(np.isfinite(lo), lo, black)
-        ok &= hi - lo >= self.min_contrast * 0.5
-        hard = bits > ((lo + hi) / 2)[:, None]
-        ok &= np.count_nonzero(hard != code, axis=1) <= self.max_bit_errors
+        ok &= (hi - lo) * light.contrast >= self.min_contrast * 0.5
+        threshold = ((lo + hi) / 2)[:, None]
+        wrong = (bits > threshold) != code
+        ok &= np.count_nonzero(wrong, axis=1) <= self.max_bit_errors
+        # A bit may disagree with the card only where it is unsure (a blurred cell between
+        # its neighbours' levels), never as a clean cell of the other colour: a printed
+        # marker one bit away from a card (an AprilTag 16h5 tag is) is not that card.
+        unsure = np.abs(bits - threshold) <= _UNSURE * np.maximum(hi - lo, 1e-3)[:, None]
+        ok &= ~(wrong & ~unsure).any(axis=1)
         result: npt.NDArray[np.bool_] = ok
         return result
+
+
+_TINY_PX = 16.0  # marker side, px: under 2.7 px a cell
+_UNSURE = 0.3  # of the bits' black-to-white span, either side of the threshold
+_LEVEL_U = np.concatenate([_BORDER_U, _QUIET_U])
+_LEVEL_V = np.concatenate([_BORDER_V, _QUIET_V])
+_N_BORDER = len(_BORDER_U)
+
+
+@dataclass(frozen=True, slots=True)
+class _Light:
+    """The black and the white of each candidate as planes across it: ``black[i] @ (1, u, v)``
+    is the ink's grey level at canonical point (u, v) of candidate ``i``, ``white`` the paper's.
+
+    A card in the shadow of a head or under a glare spot is lit unevenly: one side can be half
+    as bright as the other, and a single black and white level for the whole card then puts
+    the dark side's white below the bright side's black.
+    """
+
+    black: npt.NDArray[np.float64]  # (n, 3)
+    white: npt.NDArray[np.float64]  # (n, 3)
+    contrast: npt.NDArray[np.float64]  # (n,) white - black at the marker's centre
+
+    def normalise(self, samples: _F32, u: _F32, v: _F32) -> _F32:
+        """Samples (n, p) at canonical points (u, v): 0 at the ink's level, 1 at the paper's."""
+        basis = np.stack([np.ones_like(u), u, v]).astype(np.float64)  # (3, p)
+        b = self.black @ basis
+        w = self.white @ basis
+        span = np.maximum(w - b, np.maximum(self.contrast[:, None] * 0.25, 1.0))
+        out: _F32 = ((samples - b) / span).astype(np.float32)
+        return out
+
+
+def _light(gray: _F32, quads: Sequence[_F32]) -> _Light:
+    """Fit the black (border cells) and white (quiet zone) of each quad as planes in (u, v)."""
+    s = np.nan_to_num(_sample_area(gray, quads, _LEVEL_U, _LEVEL_V, 0.2)).astype(np.float64)
+    black = _robust_plane(s[:, :_N_BORDER], _LEVEL_U[:_N_BORDER], _LEVEL_V[:_N_BORDER])
+    white = _robust_plane(s[:, _N_BORDER:], _LEVEL_U[_N_BORDER:], _LEVEL_V[_N_BORDER:])
+    centre = np.array([1.0, MARKER_CELLS / 2, MARKER_CELLS / 2])
+    return _Light(black, white, white @ centre - black @ centre)
+
+
+def _robust_plane(values: npt.NDArray[np.float64], u: _F32, v: _F32) -> npt.NDArray[np.float64]:
+    """Least-squares planes a + b u + c v through each row of ``values`` (n, p), refitted once
+    without the points furthest off (a thumb over the quiet zone, a speck on the border)."""
+    basis = np.stack([np.ones_like(u), u, v], axis=1).astype(np.float64)  # (p, 3)
+    w = np.ones_like(values)
+    coef = np.zeros((len(values), 3))
+    for _ in range(2):
+        bw = basis[None] * w[..., None]  # (n, p, 3)
+        ata = np.einsum("npi,pj->nij", bw, basis) + np.eye(3) * 1e-6
+        atb = np.einsum("npi,np->ni", bw, values)
+        coef = np.linalg.solve(ata, atb[..., None])[..., 0]
+        res = np.abs(values - coef @ basis.T)
+        scale = np.median(res, axis=1, keepdims=True)
+        w = (res <= np.maximum(2.5 * scale, 2.0)).astype(np.float64)
+    return coef
 
 
 def _template(code: npt.NDArray[np.uint8], blur: float, coords: _F32) -> _F32:
@@ -238,6 +314,19 @@ def _sample_many(gray: _F32, quads: Sequence[_F32], u: _F32, v: _F32) -> _F32:
     out: _F32 = cv2.remap(
         gray, x, y, cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT, borderValue=float("nan")
     )
+    return out
+
+
+def _sample_area(gray: _F32, quads: Sequence[_F32], u: _F32, v: _F32, half: float) -> _F32:
+    """Like ``_sample_many``, each sample the mean of four points ``half`` a cell off it
+    diagonally: on a big card that averages the sensor noise of a dim room over several
+    pixels; on a small one the points are under a pixel apart and it changes little."""
+    du = np.array([-half, half, -half, half], np.float32)
+    dv = np.array([-half, -half, half, half], np.float32)
+    uu = (u[None, :] + du[:, None]).ravel()
+    vv = (v[None, :] + dv[:, None]).ravel()
+    s = _sample_many(gray, quads, uu, vv).reshape(len(quads), 4, len(u))
+    out: _F32 = s.mean(axis=1)
     return out
 
 

@@ -150,7 +150,7 @@ def add_users_parser(sub: Any) -> None:
         "--role",
         choices=("teacher", "admin"),
         default="teacher",
-        help="admins see every class and the accounts (default teacher)",
+        help="teacher (their own classes) or admin (the people too); default teacher",
     )
     stdin_flag(q)
     common(q)
@@ -161,13 +161,13 @@ def add_users_parser(sub: Any) -> None:
     q.set_defaults(func=cmd_list)
 
     q = usub.add_parser("passwd", help="set an account's password (signs its browsers out)")
-    q.add_argument("username", help="the account's username")
+    q.add_argument("username", help="the account whose password is set")
     stdin_flag(q)
     common(q)
     q.set_defaults(func=cmd_passwd)
 
     q = usub.add_parser("disable", help="stop an account signing in (and revoke its tokens)")
-    q.add_argument("username", help="the account's username")
+    q.add_argument("username", help="the account to disable (or enable)")
     q.add_argument("--enable", action="store_true", help="let a disabled account sign in again")
     common(q)
     q.set_defaults(func=cmd_disable)

@@ -7,6 +7,7 @@ Every failure is a ``CardcheckError`` turned into the one error shape by the app
 
 from __future__ import annotations
 
+import math
 import re
 import time
 from collections.abc import Awaitable, Callable, Iterator
@@ -36,6 +37,7 @@ from live.ids import DIGITS, MAX_ID, parse_int
 from live.realtime.access import Caller, authenticate, class_access, session_access
 from live.realtime.sockets import origin_allowed
 from live.reports.imports import read_roster
+from live.reports.report import read_session_scores
 from live.store import import_roster
 
 __all__ = ["ENDPOINTS", "Call", "Endpoint", "Resource", "referred", "routes", "rows_rejected"]
@@ -519,13 +521,25 @@ def _with_urls(call: Call, state: dict[str, Any], session_id: int) -> dict[str, 
 @endpoint(
     "GET",
     "/sessions",
-    "Past and running sessions, newest first",
+    "Past and running sessions, newest first, each with its score (percent, right, answered "
+    "and scored questions asked of its students)",
     query={"class_id": Id("only this class's sessions")},
 )
 async def list_sessions(call: Call) -> Any:
     rows = await call.db.list_sessions(class_id=call.query("class_id"))
     taught = await call.taught()
-    return rows if taught is None else [r for r in rows if r["class_id"] in taught]
+    if taught is not None:
+        rows = [r for r in rows if r["class_id"] in taught]
+    ids = [r["id"] for r in rows]
+    scores = await call.db.run(read_session_scores, call.store, ids)
+    for row in rows:
+        # the one score (live.reports.score): right out of the scored questions asked of the
+        # students on the roster, with how many of those they answered
+        sc = scores[row["id"]]
+        pct = sc.percent
+        row["score"] = None if pct is None else math.floor(pct + 0.5)
+        row["correct"], row["answered"], row["scored_asked"] = sc.correct, sc.answered, sc.asked
+    return rows
 
 
 @endpoint(

@@ -3,12 +3,12 @@
 Formats (``FORMATS``: name -> ``Format`` with its media type and file extension):
 
 ``csv``        the scoresheet: one row per student (card, first name, last name, group, score
-               percent, correct, answered, then the answer given to each question) under an
-               answer-key row, the shape Plickers users know. Its group is ``Student.group``:
+               percent, correct, answered, asked, then the answer given to each question); each
+               question's heading carries its key ("Q1 (key B)", "Q2 (poll)"). Its group is ``Student.group``:
                the group at the session for one session, the current group for a class over
                dates or a question set (a row spans many sessions).
 ``long``       one row per response (session, date, question, skills, student, card, group,
-               answer, correct, first seen, last changed, changes, source). Its group is the
+               answer, correct, first seen, last changed, changes, source, late). Its group is the
                one the student was in at that response's session (``session_groups``: at the
                session's start), so a later move never relabels past answers.
 ``xlsx``       sheets Scores (correct cells green, wrong red), Responses, Items, Groups, Skills,
@@ -48,9 +48,9 @@ from live.reports.report import (
     group_skills,
     item_analysis,
     session_groups,
-    student_scores,
     student_skills,
 )
+from live.reports.score import Score, score_by_session, student_scores, total
 from live.reports.workbook import Sheet, Styled, write_workbook
 
 __all__ = [
@@ -126,25 +126,39 @@ def _csv(rows: Iterable[Sequence[Any]]) -> bytes:
 
 
 def _question_labels(data: ReportData, tz: tzinfo) -> list[str]:
+    """A heading per question that carries its key: ``Q1 (key B)``, ``Q2 (poll)``; over many
+    sessions prefixed with the session's day and id."""
+    keys = [f"(key {q.correct})" if q.correct else "(poll)" for q in data.questions]
     if len(data.sessions) <= 1:
-        return [f"Q{q.number}" for q in data.questions]
+        return [f"Q{q.number} {k}" for q, k in zip(data.questions, keys, strict=True)]
     starts = {s.id: s.started_at for s in data.sessions}
-    return [f"{_day(starts[q.session_id], tz)} #{q.session_id} Q{q.number}" for q in data.questions]
+    return [
+        f"{_day(starts[q.session_id], tz)} #{q.session_id} Q{q.number} {k}"
+        for q, k in zip(data.questions, keys, strict=True)
+    ]
 
 
-SCORE_HEADER = ["Card", "First name", "Last name", "Group", "Score %", "Correct", "Answered"]
+SCORE_HEADER = [
+    "Card",
+    "First name",
+    "Last name",
+    "Group",
+    "Score %",
+    "Correct",
+    "Answered",
+    "Asked",
+]
 
 
 def _score_rows(data: ReportData, tz: tzinfo, *, styled: bool) -> tuple[list[str], list[list[Any]]]:
+    """The scoresheet: a row per student (the key is in the question headings, not a row)."""
     scores = student_scores(data)
     keys = {q.asked_id: q.correct for q in data.questions}
     answers: dict[int, dict[int, str]] = defaultdict(dict)
     for r in data.responses:
         answers[r.student_id][r.asked_id] = r.answer
     header = [*SCORE_HEADER, *_question_labels(data, tz)]
-    key_row: list[Any] = ["", "Answer key", "", "", "", "", ""]
-    key_row += [q.correct or "(poll)" for q in data.questions]
-    rows = [key_row]
+    rows = []
     for s in data.students:
         sc = scores[s.id]
         mine = answers.get(s.id, {})
@@ -156,6 +170,7 @@ def _score_rows(data: ReportData, tz: tzinfo, *, styled: bool) -> tuple[list[str
             _pct(sc.percent),
             sc.correct,
             sc.answered,
+            sc.asked,
         ]
         for q in data.questions:
             a = mine.get(q.asked_id)
@@ -184,6 +199,7 @@ LONG_HEADER = [
     "Last changed",
     "Changes",
     "Source",
+    "Late",
 ]
 
 
@@ -216,6 +232,7 @@ def _long_rows(data: ReportData, tz: tzinfo) -> Iterator[list[Any]]:
             iso(r.updated_at),
             r.changes,
             r.source,
+            "TRUE" if r.late else "FALSE",
         ]
 
 
@@ -288,6 +305,7 @@ GROUP_HEADER = [
     "Skill",
     "Students",
     "Answered",
+    "Asked",
     "Correct",
     "Score %",
     "Goals set (oldest first)",
@@ -301,9 +319,7 @@ def _group_rows(data: ReportData) -> list[list[Any]]:
         goals[goal.group_id].append(goal.text)
     rows = []
     for g in data.groups:
-        members = [scores[s] for s in g.students if s in scores]
-        answered = sum(m.answered for m in members)
-        correct = sum(m.correct for m in members)
+        sc = total(scores[s] for s in g.students if s in scores)
         rows.append(
             [
                 g.name,
@@ -311,9 +327,10 @@ def _group_rows(data: ReportData) -> list[list[Any]]:
                 g.goal,
                 g.skill,
                 len(g.students),
-                answered,
-                correct,
-                _pct(100 * correct / answered) if answered else None,
+                sc.answered,
+                sc.asked,
+                sc.correct,
+                _pct(sc.percent),
                 " | ".join(goals[g.id]),
             ]
         )
@@ -396,7 +413,7 @@ def _checkin_rows(data: ReportData, tz: tzinfo) -> list[list[Any]]:
 
 
 def scoresheet_csv(data: ReportData, *, tz: tzinfo = UTC) -> bytes:
-    """One row per student under the answer key. The Group column is ``Student.group``: the
+    """One row per student; the key is in each question's heading. The Group column is ``Student.group``: the
     group at the session for one session; for a class over dates (or a set), whose row spans
     many sessions, the student's *current* group."""
     header, rows = _score_rows(data, tz, styled=False)
@@ -416,7 +433,9 @@ def xlsx(data: ReportData, *, tz: tzinfo = UTC) -> bytes:
     header, rows = _score_rows(data, tz, styled=True)
     q_widths = [max(len(h) + 2, 5) for h in header[len(SCORE_HEADER) :]]
     sheets = [
-        Sheet("Scores", header, rows, widths=[6, 14, 16, 12, 8, 8, 9, *q_widths], freeze_columns=3),
+        Sheet(
+            "Scores", header, rows, widths=[6, 14, 16, 12, 8, 8, 9, 7, *q_widths], freeze_columns=3
+        ),
         Sheet(
             "Responses",
             LONG_HEADER,
@@ -479,10 +498,13 @@ def _json_sections(data: ReportData, tz: tzinfo) -> Iterator[tuple[str, Any]]:
         (
             {
                 **_fields(s),
+                "joined_at": _iso(s.joined_at, tz),
+                "left_at": _iso(s.left_at, tz) or None,
                 "first_name": s.first_name,
                 "last_name": s.last_name,
-                "answered": scores[s.id].answered,
                 "correct": scores[s.id].correct,
+                "answered": scores[s.id].answered,
+                "asked": scores[s.id].asked,
                 "percent": scores[s.id].percent,
             }
             for s in data.students
@@ -500,6 +522,7 @@ def _json_sections(data: ReportData, tz: tzinfo) -> Iterator[tuple[str, Any]]:
                 "correct": None if keys[r.asked_id] is None else r.answer == keys[r.asked_id],
                 "card": r.card,
                 "source": r.source,
+                "late": r.late,
                 "first_at": iso(r.first_at),
                 "updated_at": iso(r.updated_at),
                 "changes": r.changes,
@@ -592,23 +615,28 @@ def json_export(data: ReportData, *, tz: tzinfo = UTC) -> bytes:
 # -- gradebooks ----------------------------------------------------------------------------
 
 
-def _session_totals(data: ReportData) -> tuple[dict[int, int], dict[tuple[int, int], list[int]]]:
-    """Scored questions per session, and (session, student) -> [answered, correct]."""
+def _possible(data: ReportData) -> dict[int, int]:
+    """Session id -> its scored questions: the points an assignment is out of."""
     possible: dict[int, int] = defaultdict(int)
-    keys = {}
     for q in data.questions:
         if q.scored:
             possible[q.session_id] += 1
-            keys[q.asked_id] = (q.session_id, q.correct)
-    tally: dict[tuple[int, int], list[int]] = defaultdict(lambda: [0, 0])
-    for r in data.responses:
-        k = keys.get(r.asked_id)
-        if k is None:
-            continue
-        t = tally[(k[0], r.student_id)]
-        t[0] += 1
-        t[1] += r.answer == k[1]
-    return possible, tally
+    return possible
+
+
+def _points(sc: Score, possible: int) -> float | int:
+    """The score as points out of ``possible``: the number right for a student asked every
+    question, else scaled (a student who joined after question 1 and got 2 of 2 right scores
+    3 of 3), so the gradebook's percent is the one score."""
+    if sc.asked == possible:
+        return sc.correct
+    return round(sc.correct * possible / sc.asked, 2)
+
+
+def _decimal(x: float) -> str:
+    """A number as OneRoster's float fields carry it: ``2.0``, ``1.33``."""
+    text = f"{x:.2f}".rstrip("0")
+    return text + "0" if text.endswith(".") else text
 
 
 def _assignment(data: ReportData, session_id: int, tz: tzinfo) -> str:
@@ -619,12 +647,14 @@ def _assignment(data: ReportData, session_id: int, tz: tzinfo) -> str:
 def canvas_csv(data: ReportData, *, tz: tzinfo = UTC) -> bytes:
     """Canvas gradebook import: one assignment column per session that has scored questions.
 
-    The score is the number of questions right (points possible: the scored questions asked);
-    a student who answered none of a session's scored questions gets an empty cell, so Canvas
+    Points possible are the session's scored questions; a student's points are ``_points`` of
+    their score (``live.reports.score``), so Canvas's percent is the scoresheet's. A student
+    asked none of a session's questions (not yet on the roster) gets an empty cell, so Canvas
     leaves that grade alone. ID, SIS User ID and SIS Login ID are empty (cardcheck does not know
     Canvas's ids): Canvas then matches students by name and asks about the rest on import.
     """
-    possible, tally = _session_totals(data)
+    possible = _possible(data)
+    by_session = score_by_session(data)
     sessions = [s.id for s in data.sessions if possible.get(s.id)]
     header = ["Student", "ID", "SIS User ID", "SIS Login ID", "Section"]
     header += [_assignment(data, sid, tz) for sid in sessions]
@@ -638,8 +668,8 @@ def canvas_csv(data: ReportData, *, tz: tzinfo = UTC) -> bytes:
         section = sections.get(st.class_id, data.title if data.scope == "class" else "")
         row: list[Any] = [f"{last}, {first}" if last else first, "", "", "", section]
         for sid in sessions:
-            t = tally.get((sid, st.id))
-            row.append(t[1] if t else None)
+            sc = by_session.get((sid, st.id))
+            row.append(None if sc is None else _points(sc, possible[sid]))
         rows.append(row)
     return _csv(rows)
 
@@ -719,9 +749,11 @@ def oneroster_zip(data: ReportData, *, tz: tzinfo = UTC) -> bytes:
     sourcedIds are ``cardcheck-class-N``, ``cardcheck-session-N`` (line items),
     ``cardcheck-student-N`` and ``cardcheck-result-S-N``; classes and users are declared absent
     in the manifest: the receiving gradebook already has them and maps these ids. ``score`` is
-    the number right out of ``resultValueMax``, the scored questions asked.
+    the student's score (``live.reports.score``) as points out of ``resultValueMax``, the
+    session's scored questions (``_points``).
     """
-    possible, tally = _session_totals(data)
+    possible = _possible(data)
+    by_session = score_by_session(data)
     sessions = [s for s in data.sessions if possible.get(s.id)]
     present = {"manifest", "categories", "lineItems", "results"}
     manifest: list[list[Any]] = [
@@ -757,8 +789,8 @@ def oneroster_zip(data: ReportData, *, tz: tzinfo = UTC) -> bytes:
     for s in sessions:
         day = datetime.fromtimestamp(s.ended_at or s.started_at, UTC).date().isoformat()
         for st in data.students:
-            t = tally.get((s.id, st.id))
-            if t is None:
+            sc = by_session.get((s.id, st.id))
+            if sc is None:
                 continue
             results.append(
                 [
@@ -768,10 +800,10 @@ def oneroster_zip(data: ReportData, *, tz: tzinfo = UTC) -> bytes:
                     f"cardcheck-session-{s.id}",
                     f"cardcheck-student-{st.id}",
                     "fully graded",
-                    f"{t[1]:.1f}",
+                    _decimal(_points(sc, possible[s.id])),
                     "",
                     day,
-                    f"{t[1]} right of {t[0]} answered",
+                    f"{sc.correct} right of {sc.asked} asked, {sc.answered} answered",
                     "",
                     "",
                     "",

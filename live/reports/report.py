@@ -5,10 +5,9 @@ of the store's report reads (``live.store.reporting``) into one ``ReportData`` o
 pure: rows in, numbers out, no I/O and no clock, so exports and the HTML report are plain functions
 of a ``ReportData``.
 
-Scoring. A question with a key (``correct`` not None) is *scored*; a poll is not. A student's
-``answered`` counts the scored questions they answered, ``correct`` the ones they got right, and
-``percent`` is ``100 * correct / answered`` (unanswered questions are left out, not counted
-wrong: a card the camera missed is not a wrong answer).
+Scoring. A question with a key (``correct`` not None) is *scored*; a poll is not. The score
+(right out of the scored questions asked while the student was on the roster, with answered
+beside it) is defined once, in ``live.reports.score``; everything here and in the exports uses it.
 
 Item analysis. Per scored question: percent correct; the point-biserial discrimination (the
 correlation between getting this item right and the student's percent correct on the *other*
@@ -38,6 +37,7 @@ from datetime import date, datetime, time, timedelta, tzinfo
 from typing import Any, Literal
 
 from live.errors import NotFound
+from live.reports.score import Score, score_by_session, student_scores, total
 from live.store.reporting import ReportRecords as Reader
 
 __all__ = [
@@ -57,15 +57,14 @@ __all__ = [
     "SkillPoint",
     "Stay",
     "Student",
-    "StudentScore",
     "group_skills",
     "item_analysis",
     "read_class",
     "read_session",
+    "read_session_scores",
     "read_set",
     "session_groups",
     "split_name",
-    "student_scores",
     "student_skills",
 ]
 
@@ -105,6 +104,8 @@ class Student:
     group_id: int | None
     group: str | None
     active: bool
+    joined_at: float = 0.0  # when the student was added to the class's roster
+    left_at: float | None = None  # when they left it; None while they are on it
 
     @property
     def first_name(self) -> str:
@@ -144,6 +145,7 @@ class Response:
     first_at: float
     updated_at: float
     changes: int
+    late: bool = False  # changed by hand after the reveal
 
 
 @dataclass(frozen=True, slots=True)
@@ -252,6 +254,39 @@ def read_session(store: Reader, session_id: int) -> ReportData:
     return _read(store, "session", f"Session {session_id}", rows, {"session": session_id})
 
 
+def read_session_scores(store: Reader, session_ids: Sequence[int]) -> dict[int, Score]:
+    """Session id -> the session's score (``live.reports.score.total`` of its students' scores)
+    for each of ``session_ids``; a session with no scored question asked scores ``asked`` 0."""
+    rows = [row for sid in session_ids for row in store.report_session(sid)]
+    sessions = tuple(SessionInfo(**r) for r in rows)
+    questions, responses = _asked_and_responses(store, [s.id for s in sessions])
+    classes = sorted({s.class_id for s in sessions})
+    roster = store.report_students(classes) if classes else []
+    students = tuple(
+        Student(
+            id=r["id"],
+            class_id=r["class_id"],
+            name=r["name"],
+            card=r["card"],
+            group_id=None,
+            group=None,
+            active=bool(r["active"]),
+            joined_at=r["created_at"],
+        )
+        for r in roster
+    )
+    data = ReportData("class", "", sessions, students, tuple(questions), tuple(responses))
+    # as in a session's own report: a student no longer active counts where they answered
+    session_of = {q.asked_id: q.session_id for q in questions}
+    answered_in = {(session_of[r.asked_id], r.student_id) for r in responses}
+    active = {s.id for s in students if s.active}
+    by_session: dict[int, list[Score]] = defaultdict(list)
+    for (sid, st), sc in score_by_session(data).items():
+        if st in active or (sid, st) in answered_in:
+            by_session[sid].append(sc)
+    return {s.id: total(by_session.get(s.id, ())) for s in sessions}
+
+
 def day_bounds(start: date | None, end: date | None, tz: tzinfo) -> tuple[float, float]:
     """The epoch seconds from the start of ``start`` to the end of ``end`` (inclusive) in ``tz``."""
     lo = -math.inf if start is None else datetime.combine(start, time(), tz).timestamp()
@@ -297,20 +332,11 @@ def read_set(store: Reader, set_id: int) -> ReportData:
     return _read(store, "set", str(qset["name"]), rows, {"set": set_id})
 
 
-def _read(
-    store: Reader,
-    scope: Scope,
-    title: str,
-    session_rows: list[dict[str, Any]],
-    filters: dict[str, Any],
-    *,
-    class_ids: Sequence[int] = (),
-) -> ReportData:
-    sessions = tuple(SessionInfo(**r) for r in session_rows)
-    sids = [s.id for s in sessions]
-    classes = sorted({*class_ids, *(s.class_id for s in sessions)})
-    if scope == "session" and sessions:
-        title = f"{sessions[0].class_name}: session {sessions[0].id}"
+def _asked_and_responses(
+    store: Reader, sids: Sequence[int]
+) -> tuple[list[Question], list[Response]]:
+    """The questions asked in sessions ``sids`` (in that order, then by number) and their
+    responses."""
     questions: list[Question] = []
     responses: list[Response] = []
     if sids:
@@ -330,7 +356,25 @@ def _read(
             )
         order = {sid: i for i, sid in enumerate(sids)}
         questions.sort(key=lambda q: (order[q.session_id], q.number))
-        responses = [Response(*r.values()) for r in store.report_responses(sids)]
+        responses = [_response(r) for r in store.report_responses(sids)]
+    return questions, responses
+
+
+def _read(
+    store: Reader,
+    scope: Scope,
+    title: str,
+    session_rows: list[dict[str, Any]],
+    filters: dict[str, Any],
+    *,
+    class_ids: Sequence[int] = (),
+) -> ReportData:
+    sessions = tuple(SessionInfo(**r) for r in session_rows)
+    sids = [s.id for s in sessions]
+    classes = sorted({*class_ids, *(s.class_id for s in sessions)})
+    if scope == "session" and sessions:
+        title = f"{sessions[0].class_name}: session {sessions[0].id}"
+    questions, responses = _asked_and_responses(store, sids)
     responders = {r.student_id for r in responses}
     stays: list[Stay] = []
     students: list[Student] = []
@@ -368,6 +412,7 @@ def _read(
                     group_id=gid,
                     group=None if gid is None else names.get(gid),
                     active=bool(s["active"]),
+                    joined_at=s["created_at"],
                 )
             )
         gids = [g.id for g in groups]
@@ -395,6 +440,12 @@ def _read(
 
 
 # -- groups over time (pure) ---------------------------------------------------------------
+
+
+def _response(row: Any) -> Response:
+    values = dict(row)
+    values["late"] = bool(values.get("late"))  # NULL where the answer was never revealed
+    return Response(**values)
 
 
 def session_groups(
@@ -425,36 +476,6 @@ def session_groups(
             if later:
                 out[(s.id, student)] = min(later, key=lambda m: m.joined_at).group_id
     return out
-
-
-# -- scores (pure) -------------------------------------------------------------------------
-
-
-@dataclass(frozen=True, slots=True)
-class StudentScore:
-    student_id: int
-    answered: int  # scored questions answered
-    correct: int
-
-    @property
-    def percent(self) -> float | None:
-        return None if self.answered == 0 else 100.0 * self.correct / self.answered
-
-
-def student_scores(data: ReportData) -> dict[int, StudentScore]:
-    """Each student's correct / answered over the scored questions of ``data``."""
-    key = {q.asked_id: q.correct for q in data.questions}
-    answered: dict[int, int] = defaultdict(int)
-    correct: dict[int, int] = defaultdict(int)
-    for r in data.responses:
-        k = key.get(r.asked_id)
-        if k is None:
-            continue
-        answered[r.student_id] += 1
-        correct[r.student_id] += r.answer == k
-    return {
-        s.id: StudentScore(s.id, answered.get(s.id, 0), correct.get(s.id, 0)) for s in data.students
-    }
 
 
 # -- item analysis (pure) ------------------------------------------------------------------
@@ -502,7 +523,7 @@ def _pearson(xs: Sequence[float], ys: Sequence[float]) -> float | None:
 
 
 def top_bottom(
-    scores: dict[int, StudentScore], fraction: float = TOP_FRACTION
+    scores: dict[int, Score], fraction: float = TOP_FRACTION
 ) -> tuple[set[int], set[int]]:
     """The top and bottom ``fraction`` of students with a percent, ranked by it (ties by id).
 

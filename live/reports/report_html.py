@@ -14,7 +14,8 @@ from collections import defaultdict
 from datetime import UTC, datetime, tzinfo
 from html import escape
 
-from live.reports.report import ItemStats, ReportData, item_analysis, student_scores
+from live.reports.report import ItemStats, ReportData, item_analysis
+from live.reports.score import student_scores, total
 
 __all__ = ["render_report", "svg_chart"]
 
@@ -113,9 +114,12 @@ def render_report(data: ReportData, *, tz: tzinfo = UTC) -> str:
     when = ", ".join(_when(s.started_at, tz) for s in data.sessions[:3])
     if len(data.sessions) > 3:
         when += f" and {len(data.sessions) - 3} more"
-    scored = [it for it in items if it.percent_correct is not None]
-    mean = sum(it.percent_correct or 0 for it in scored) / len(scored) if scored else None
-    head = "".join(f"<th>Q{q.number}</th>" for q in data.questions)
+    overall = total(scores.values())
+    head = "".join(
+        f"<th>Q{q.number}<br><small>{'key ' + escape(q.correct) if q.correct else 'poll'}"
+        "</small></th>"
+        for q in data.questions
+    )
     body = []
     for s in data.students:
         sc = scores[s.id]
@@ -131,7 +135,7 @@ def render_report(data: ReportData, *, tz: tzinfo = UTC) -> str:
         body.append(
             f"<tr><td>{s.card or ''}</td><td>{escape(s.name)}</td>"
             f"<td>{escape(s.group or '')}</td><td>{_fmt_pct(sc.percent)}</td>"
-            f"<td>{sc.correct}/{sc.answered}</td>{''.join(cells)}</tr>"
+            f"<td>{sc.correct}/{sc.asked}</td><td>{sc.answered}</td>{''.join(cells)}</tr>"
         )
     goals: dict[int, list[str]] = defaultdict(list)
     for g in data.goals:
@@ -165,11 +169,12 @@ def render_report(data: ReportData, *, tz: tzinfo = UTC) -> str:
         f"<title>{escape(data.title)}</title><style>{_CSS}</style></head><body>"
         f"<h1>{escape(data.title)}</h1>"
         f'<p class="meta">{escape(when)} · {len(data.students)} students · '
-        f"{len(data.questions)} questions · mean correct {_fmt_pct(mean)}</p>"
+        f"{len(data.questions)} questions · score {_fmt_pct(overall.percent)} "
+        f"({overall.correct} right of {overall.asked} asked, {overall.answered} answered)</p>"
         "<h2>Questions</h2>"
         + "".join(_question_html(it) for it in items)
         + "<h2>Scoresheet</h2><table><thead><tr><th>Card</th><th>Name</th><th>Group</th>"
-        f"<th>Score</th><th>Right</th>{head}</tr></thead><tbody>{''.join(body)}</tbody></table>"
+        f"<th>Score</th><th>Right of asked</th><th>Answered</th>{head}</tr></thead><tbody>{''.join(body)}</tbody></table>"
         + (
             "<h2>Groups, goals and check-ins</h2><table><thead><tr><th>Group</th><th>Goal</th>"
             f"<th>Goals so far</th><th>Check-ins</th></tr></thead><tbody>{groups}</tbody></table>"

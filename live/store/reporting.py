@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from sqlalchemy import ColumnElement, Select, select
+from sqlalchemy import ColumnElement, Select, and_, select
 
 from live.store.database import Database, Row
 from live.store.tables import (
@@ -91,7 +91,8 @@ class ReportRecords(Database):
 
     def report_responses(self, session_ids: Sequence[int]) -> list[Row]:
         """Responses of the sessions: asked_id, student_id, answer, card, source, first_at,
-        updated_at, changes; in session, question and arrival order."""
+        updated_at, changes, late (last changed after the answer was revealed: a late
+        correction); in session, question and arrival order."""
         if not session_ids:
             return []
         r, a = responses.c, asked.c
@@ -105,6 +106,7 @@ class ReportRecords(Database):
                 r.first_at,
                 r.updated_at,
                 r.changes,
+                and_(a.revealed_at.is_not(None), r.updated_at > a.revealed_at).label("late"),
             )
             .join(asked, a.id == r.asked_id)
             .where(a.session_id.in_(session_ids))
@@ -133,10 +135,11 @@ class ReportRecords(Database):
         )
 
     def report_students(self, class_ids: Sequence[int]) -> list[Row]:
-        """Students (archived ones too) by card, then name."""
+        """Students (archived ones too) by card, then name; ``created_at`` is when they joined
+        the roster."""
         st = students.c
         return self._all(
-            select(st.id, st.class_id, st.name, st.card, st.active)
+            select(st.id, st.class_id, st.name, st.card, st.active, st.created_at)
             .where(st.class_id.in_(class_ids))
             .order_by(st.card.is_(None), st.card, st.name, st.id)
         )

@@ -13,7 +13,7 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 
-from sqlalchemy import ColumnElement, Connection, case, distinct, func, insert, select, update
+from sqlalchemy import ColumnElement, Connection, case, func, insert, select, update
 
 from live import session as rules_of_session
 from live.errors import Conflict, NotFound
@@ -197,30 +197,18 @@ class SessionRecords(ClassroomRecords, LibraryRecords):
         return self.live_session(class_id)
 
     def list_sessions(self, *, class_id: int | None = None) -> list[Row]:
+        """Sessions newest first, each with ``asked``: the questions asked in it (its score is
+        ``live.reports.report.read_session_scores``)."""
         query = select(sessions.c.id).order_by(sessions.c.started_at.desc(), sessions.c.id.desc())
         if class_id is not None:
             query = query.where(sessions.c.class_id == class_id)
-        a, r = asked.c, responses.c
         out = []
         for found in self._all(query):
             row = self.get_session(found["id"])
-            stats = (
-                self._one(
-                    select(
-                        func.count(distinct(a.id)).label("asked"),
-                        func.sum(case((r.answer == a.correct, 1), else_=0)).label("correct"),
-                        func.sum(
-                            case((a.correct.is_not(None) & r.answer.is_not(None), 1), else_=0)
-                        ).label("scored"),
-                    )
-                    .select_from(asked.outerjoin(responses, r.asked_id == a.id))
-                    .where(a.session_id == row["id"])
-                )
-                or {}
+            count = self._one(
+                select(func.count().label("n")).where(asked.c.session_id == row["id"])
             )
-            row["asked"] = stats.get("asked") or 0
-            scored = stats.get("scored") or 0
-            row["score"] = round(100 * (stats.get("correct") or 0) / scored) if scored else None
+            row["asked"] = int(count["n"]) if count else 0
             out.append(row)
         return out
 
@@ -526,17 +514,20 @@ class SessionRecords(ClassroomRecords, LibraryRecords):
             return self._close_open(db, session_id, current, now)
 
     def reopen(self, session_id: int, *, now: float) -> list[Event]:
-        """Open the current question again (after close, before reveal)."""
+        """Open the current question again, after close or after reveal (the chart is hidden
+        again until the next reveal)."""
         with self.transaction() as db:
             self._running(db, session_id)
             current = self._current(db, session_id)
             if current is None:
                 raise Conflict("no question has been asked yet", code="no_question")
-            if current["revealed_at"] is not None:
-                raise Conflict("the answer was revealed; ask the question again instead")
-            if current["closed_at"] is None:
+            if current["closed_at"] is None and current["revealed_at"] is None:
                 return []
-            db.execute(update(asked).where(asked.c.id == current["id"]).values(closed_at=None))
+            db.execute(
+                update(asked)
+                .where(asked.c.id == current["id"])
+                .values(closed_at=None, revealed_at=None)
+            )
             return [
                 self.append(
                     db,

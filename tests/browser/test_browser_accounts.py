@@ -9,6 +9,7 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
+from accessibility import assert_accessible
 from test_browser_pages import BASE_ARGS, CHROMIUM, WAIT_MS, Server, free_port, sync_api
 
 pytestmark = pytest.mark.browser
@@ -80,6 +81,20 @@ def test_owner_and_co_teacher_sign_in_and_run_one_live_session_together(
     other = sign_in(browser, server, "otto", "/teacher/#classes")
     sync_api.expect(other.locator("#classes")).to_be_visible(timeout=WAIT_MS)
     assert "Shared 8C" not in other.locator("body").inner_text()
+    # the account tab: a token made and shown once; the people, for an admin
+    owner.goto(f"{server.base}/teacher/#account")
+    owner.locator("#token-name").fill("gradebook")
+    owner.get_by_role("button", name="Make a token").click()
+    sync_api.expect(owner.locator("#token-value")).not_to_be_empty(timeout=WAIT_MS)
+    sync_api.expect(owner.locator("#token-rows tr")).to_have_count(1, timeout=WAIT_MS)
+    assert_accessible(owner, "console: account tab with a token made")
+    admin = sign_in(browser, server, "head", "/teacher/#account")
+    sync_api.expect(admin.locator("#people-rows tr")).to_have_count(4, timeout=WAIT_MS)
+    assert_accessible(admin, "console: account tab of an admin, with the people")
+    admin.goto(f"{server.base}/teacher/#classes")
+    admin.locator("#class-list button", has_text="Shared 8C").click()
+    sync_api.expect(admin.locator("#teacher-list li")).to_have_count(2, timeout=WAIT_MS)
+    assert_accessible(admin, "console: a class's teachers")
     # signing out goes back to the login page, and the console asks for a sign-in again
     owner.locator("#sign-out").click()
     owner.wait_for_url("**/login/**", timeout=WAIT_MS)

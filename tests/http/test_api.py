@@ -126,6 +126,18 @@ def test_a_session_runs_ask_answer_close_reveal_end(
     after = client.get(f"/api/sessions/{sid}", headers=as_projector).json()
     assert after["question"]["correct"] == "A" and after["question"]["counts"]["A"] == 1
 
+    # a missing card noticed after the reveal: a late correction, and Reopen hides the chart again
+    cara = seeded["students"][2]["id"]
+    late = client.put(f"/api/sessions/{sid}/responses/{cara}", json={"answer": "A"}).json()
+    assert late["recorded"] is True and late["events"][0]["data"]["late"] is True
+    teacher = client.get(f"/api/sessions/{sid}").json()
+    assert {s["id"]: s["late"] for s in teacher["students"]} == {ada: False, ben: False, cara: True}
+    reopened = client.post(f"/api/sessions/{sid}/reopen").json()
+    assert reopened["question"]["status"] == "open"
+    hidden_again = client.get(f"/api/sessions/{sid}", headers=as_projector).json()
+    assert "counts" not in hidden_again["question"]
+    assert client.post(f"/api/sessions/{sid}/reveal").json()["question"]["status"] == "revealed"
+
     nxt = client.post(f"/api/sessions/{sid}/ask", json={"question_id": q2}).json()
     assert nxt["question"]["number"] == 2 and nxt["question"]["correct"] is None
     ended = client.post(f"/api/sessions/{sid}/end").json()
@@ -134,7 +146,10 @@ def test_a_session_runs_ask_answer_close_reveal_end(
     assert [e["seq"] for e in events] == list(range(1, len(events) + 1))
     assert events[-1]["type"] == "session.ended"
     history = client.get("/api/sessions").json()
-    assert history[0]["id"] == sid and history[0]["asked"] == 2 and history[0]["score"] == 50
+    assert history[0]["id"] == sid and history[0]["asked"] == 2
+    # one scored question asked of three students, all answered (Cara late), two right
+    assert (history[0]["score"], history[0]["correct"]) == (67, 2)
+    assert (history[0]["answered"], history[0]["scored_asked"]) == (3, 3)
 
 
 def test_health_needs_no_token_and_everything_else_does(client: TestClient) -> None:

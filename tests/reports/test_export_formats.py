@@ -78,7 +78,7 @@ def _xlsx_dump(data: bytes) -> bytes:
     scores = wb["Scores"]
     out["Scores"]["fills"] = [
         [c.fill.fgColor.rgb if c.fill.fill_type == "solid" else None for c in row]
-        for row in scores.iter_rows(min_row=3)
+        for row in scores.iter_rows(min_row=2)
     ]
     wb.close()
     return (json.dumps(out, ensure_ascii=False, indent=1, default=str) + "\n").encode()
@@ -128,7 +128,7 @@ def test_scoresheet_round_trips_names_exactly_apart_from_the_neutralising_quote(
 ) -> None:
     store, ids = fixed
     rows = _csv_rows(export(read_session(store, ids["session"]), "csv"))
-    assert rows[0][:7] == [
+    assert rows[0] == [
         "Card",
         "First name",
         "Last name",
@@ -136,9 +136,12 @@ def test_scoresheet_round_trips_names_exactly_apart_from_the_neutralising_quote(
         "Score %",
         "Correct",
         "Answered",
+        "Asked",
+        "Q1 (key A)",
+        "Q2 (key B)",
+        "Q3 (poll)",
     ]
-    assert rows[1][1] == "Answer key" and rows[1][7:] == ["A", "B", "(poll)"]
-    for row, (name, group) in zip(rows[2:], NAMES, strict=True):
+    for row, (name, group) in zip(rows[1:], NAMES, strict=True):  # students only, no key row
         first, last = split_name(name)
         assert row[1] == safe(first) and row[2] == safe(last)
         assert row[3] == (group or "")
@@ -225,13 +228,13 @@ def test_xlsx_opens_with_openpyxl_with_sheets_colours_and_frozen_headers(
     assert scores.freeze_panes == "D2" and wb["Responses"].freeze_panes == "A2"
     assert scores.column_dimensions["B"].width == pytest.approx(14, abs=1)
     header = [c.value for c in scores[1]]
-    assert header[7:] == ["Q1", "Q2", "Q3"] and scores["A1"].font.b
-    ada = scores[3]
-    assert [c.value for c in ada[:7]] == [1, "Ada", "Lovelace", "Blue", 100, 2, 2]
-    assert ada[7].fill.fgColor.rgb == "FFC6EFCE"  # Q1 right: green
-    row2 = scores[4]
-    assert row2[7].value == "B" and row2[7].fill.fgColor.rgb == "FFFFC7CE"  # wrong: red
-    assert ada[9].fill.fill_type is None  # a poll is neither
+    assert header[8:] == ["Q1 (key A)", "Q2 (key B)", "Q3 (poll)"] and scores["A1"].font.b
+    ada = scores[2]
+    assert [c.value for c in ada[:8]] == [1, "Ada", "Lovelace", "Blue", 100, 2, 2, 2]
+    assert ada[8].fill.fgColor.rgb == "FFC6EFCE"  # Q1 right: green
+    row2 = scores[3]
+    assert row2[8].value == "B" and row2[8].fill.fgColor.rgb == "FFFFC7CE"  # wrong: red
+    assert ada[10].fill.fill_type is None  # a poll is neither
     responses = list(wb["Responses"].iter_rows(values_only=True))
     names = {r[7] for r in responses[1:]}
     assert "Li\nWei" in names and 'Zoë "Zee" O\'Brien, Jr.' in names and "李 小龍" in names
@@ -291,7 +294,7 @@ def test_set_export_spans_the_classes_that_ran_it(fixed: tuple[Store, dict[str, 
     data = read_set(store, ids["set"])
     assert [s.id for s in data.sessions] == [ids["session"], ids["other_session"]]
     rows = _csv_rows(export(data, "csv", tz=UTC_ZONE))
-    assert rows[0][7] == "2024-09-02 #1 Q1" and rows[0][-1] == "2024-09-02 #2 Q1"
+    assert rows[0][8] == "2024-09-02 #1 Q1 (key A)" and rows[0][-1] == "2024-09-02 #2 Q1 (key A)"
     assert file_name(data, "xlsx") == "cardcheck-set-fractions-check.xlsx"
 
 

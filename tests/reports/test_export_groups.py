@@ -99,7 +99,7 @@ def test_each_sessions_long_csv_and_scoresheet_use_that_sessions_group(
         data = read_session(store, sid)
         assert _ada_groups_by_session(_csv(export(data, "long")), ids["ada"]) == {str(sid): {group}}
         sheet = list(csv.reader(io.StringIO(export(data, "csv").decode().lstrip("\ufeff"))))
-        ada_row = next(r for r in sheet[2:] if r[1] == "Ada")
+        ada_row = next(r for r in sheet[1:] if r[1] == "Ada")
         assert ada_row[3] == group
         by_name = {g.name: g.students for g in data.groups}
         assert ids["ada"] in by_name[group]
@@ -112,7 +112,7 @@ def test_class_scoresheet_spanning_sessions_uses_the_current_group(
     store, ids = moved
     data = read_class(store, ids["class"], tz=UTC)
     sheet = list(csv.reader(io.StringIO(export(data, "csv").decode().lstrip("\ufeff"))))
-    assert next(r for r in sheet[2:] if r[1] == "Ada")[3] == "Red"
+    assert next(r for r in sheet[1:] if r[1] == "Ada")[3] == "Red"
     assert ids["ada"] in {g.name: g.students for g in data.groups}["Red"]
 
 

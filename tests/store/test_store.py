@@ -179,7 +179,7 @@ def test_event_seq_rises_by_one_with_no_gaps(store: Store) -> None:
     [
         ([], "scan", "no question"),
         (["ask", "close"], "scan", "closed"),
-        (["ask", "reveal"], "manual", "revealed"),
+        (["ask", "reveal"], "scan", "revealed"),
         (["ask", "end"], "manual", "ended"),
     ],
 )
@@ -203,6 +203,43 @@ def test_a_manual_answer_fills_in_after_close(store: Store) -> None:
     store.ask(sid, q, now=2)
     store.close_question(sid, now=3)
     assert len(store.record(sid, student, "A", source="manual", now=4)) == 1
+
+
+def test_a_manual_answer_after_the_reveal_is_a_late_correction(store: Store) -> None:
+    _, student, q, sid = _session(store)
+    store.ask(sid, q, now=2)
+    store.reveal(sid, now=3)
+    [event] = store.record(sid, student, "A", source="manual", now=4)
+    assert event.type == "response.recorded"
+    assert event.payload.to_dict()["late"] is True and event.payload.to_dict()["source"] == "manual"
+    assert (
+        store.events_since(sid, event.seq - 1)[0].payload.to_dict()["late"] is True
+    )  # the log keeps it
+    [row] = store.report_responses([sid])
+    assert row["late"]
+
+
+def test_an_answer_before_the_reveal_is_not_late(store: Store) -> None:
+    _, student, q, sid = _session(store)
+    store.ask(sid, q, now=2)
+    [event] = store.record(sid, student, "A", source="scan", now=3)
+    store.reveal(sid, now=4)
+    assert event.payload.to_dict()["late"] is False
+    [row] = store.report_responses([sid])
+    assert not row["late"]
+
+
+def test_reopen_after_the_reveal_opens_the_question_again(store: Store) -> None:
+    _, student, q, sid = _session(store)
+    store.ask(sid, q, now=2)
+    store.reveal(sid, now=3)
+    [event] = store.reopen(sid, now=4)
+    assert event.type == "question.asked"
+    [row] = store.asked_rows(sid)
+    assert row["revealed_at"] is None and row["closed_at"] is None
+    [answer] = store.record(sid, student, "B", source="scan", now=5)  # the scanner records again
+    assert answer.payload.to_dict()["late"] is False
+    assert [e.type for e in store.reveal(sid, now=6)] == ["question.closed", "question.revealed"]
 
 
 def test_purging_a_student_removes_the_name_everywhere(tmp_path: Path) -> None:

@@ -4,7 +4,7 @@
 // The link names its session (?session=): the page never guesses one. The header names the
 // class and the question; when most cards read are not the class's, the page says so.
 
-import { api, connect, firstName, nextQuestion, params, token, useToken, watchSession } from "../shared/client.js";
+import { announcer, api, connect, firstName, nextQuestion, params, token, useToken, watchSession } from "../shared/client.js";
 import { Motion } from "./motion.js";
 
 const $ = (id) => document.getElementById(id);
@@ -40,6 +40,8 @@ const REPLY_TIMEOUT_MS = 4000; // a frame never answered stops blocking the next
 // records an answer only once several frames agree (scanner.Tracker's confirm_frames).
 const PHOTO_SENDS = 5;
 // card states in scan.frame (live.pipeline.CARD_STATES): new, confirmed, changed, unassigned
+// "22 of 28 answered", read out politely when it changes, at most every few seconds: never per frame
+const sayCount = announcer(document.getElementById("announce"), 3000);
 const CONFIRMED = "confirmed";
 const FOREIGN = "unassigned"; // no student of this class holds the card
 
@@ -114,10 +116,12 @@ function renderCount() {
     dom.count.textContent = "–";
     dom.countLabel.textContent = "no question yet";
     dom.question.textContent = "";
+    sayCount("No question yet");
     return;
   }
   dom.count.textContent = String(q.answered);
   dom.countLabel.textContent = `of ${q.total}`;
+  sayCount(`${q.answered} of ${q.total} answered`);
   const status = state.session.status === "interrupted" ? "paused"
     : { open: "open", closed: "closed", revealed: "revealed" }[q.status];
   dom.question.textContent = `Q${q.number} (${status}) · ${q.prompt}`;
@@ -282,12 +286,26 @@ function studentName(card) {
   return known ? known.name : "";
 }
 
+// A box's state is told by its line and its label as well as by its colour: recorded is a solid
+// line and a tick, still being read a dashed line (and "?" when the answer changed), a card of
+// no student of this class a cross.
+// (colours from scan.css, where the contrast test reads them)
+const sheet = getComputedStyle(document.body);
+const cssToken = (name, fallback) => sheet.getPropertyValue(name).trim() || fallback;
+const BOX = {
+  confirmed: cssToken("--box-confirmed", "#3fb950"),
+  reading: cssToken("--box-reading", "#f0b429"),
+  foreign: cssToken("--box-foreign", "#ff4d4f"),
+  ink: cssToken("--box-ink", "#000"),
+};
+const DASH = [10, 7];
+
 function cardStyle(card) {
-  if (card.state === FOREIGN) return { colour: "#ff4d4f", label: `#${card.card} not in this class` };
+  if (card.state === FOREIGN) return { colour: BOX.foreign, dash: [], label: `✗ #${card.card} not in this class` };
   const name = firstName(studentName(card)) || `#${card.card}`;
   const label = `${name} · ${card.answer}`;
-  if (card.state === CONFIRMED) return { colour: "#3fb950", label };
-  return { colour: "#f0b429", label: card.state === "changed" ? `${label}?` : label };
+  if (card.state === CONFIRMED) return { colour: BOX.confirmed, dash: [], label: `✓ ${label}` };
+  return { colour: BOX.reading, dash: DASH, label: card.state === "changed" ? `${label}?` : `${label}…` };
 }
 
 function drawOverlay() {
@@ -314,8 +332,9 @@ function drawOverlay() {
   for (const card of boxes) {
     ctx.globalAlpha = card.alpha;
     const pts = card.corners.map(([x, y]) => [dx + x * scale, dy + y * scale]);
-    const { colour, label } = cardStyle(card);
+    const { colour, dash, label } = cardStyle(card);
     ctx.lineWidth = 4;
+    ctx.setLineDash(dash);
     ctx.strokeStyle = colour;
     ctx.beginPath();
     pts.forEach(([x, y], i) => (i ? ctx.lineTo(x, y) : ctx.moveTo(x, y)));
@@ -327,7 +346,7 @@ function drawOverlay() {
     const y = Math.max(font + 8, top - 6);
     ctx.fillStyle = colour;
     ctx.fillRect(left - 2, y - font - 4, width, font + 8);
-    ctx.fillStyle = "#000";
+    ctx.fillStyle = BOX.ink;
     ctx.fillText(label, left + 4, y);
   }
   ctx.globalAlpha = 1;

@@ -197,6 +197,10 @@ export function watchSession(sessionId, onState, { onStatus } = {}) {
         if (!state || fresh.seq >= state.seq) {
           state = fresh;
           onState(state, message);
+        } else {
+          // answers that came in while it was fetched are newer than it: fetch again, or the
+          // change that called for it (a question asked during a scan) would never show
+          again = true;
         }
       } while (again);
     } catch (err) {
@@ -300,4 +304,43 @@ export function firstName(name) {
 /** The answer letters a question with `n` choices takes. */
 export function letters(n) {
   return "ABCD".slice(0, n).split("");
+}
+
+/**
+ * A polite live region that is not flooded: `say(text)` puts `text` in `region` when it differs
+ * from what was said last, at most once every `gapMs` (a newer text waits for the gap, and only
+ * the newest is said).
+ */
+export function announcer(region, gapMs) {
+  let said = "";
+  let saidAt = -Infinity;
+  let waiting = null;
+  let timer = null;
+  function flush() {
+    timer = null;
+    if (waiting === null || waiting === said) return;
+    said = waiting;
+    saidAt = performance.now();
+    region.textContent = said;
+    waiting = null;
+  }
+  return function say(text) {
+    waiting = text;
+    if (timer !== null) return;
+    const wait = saidAt + gapMs - performance.now();
+    if (wait <= 0) flush();
+    else timer = setTimeout(flush, wait);
+  };
+}
+
+/** Black or white, whichever reads better on the background colour `hex` ("#rrggbb"). */
+export function inkOn(hex) {
+  const match = /^#?([0-9a-f]{6})$/i.exec(hex || "");
+  if (!match) return "#fff";
+  const channel = (i) => {
+    const c = parseInt(match[1].slice(i, i + 2), 16) / 255;
+    return c <= 0.04045 ? c / 12.92 : ((c + 0.055) / 1.055) ** 2.4;
+  };
+  const lum = 0.2126 * channel(0) + 0.7152 * channel(2) + 0.0722 * channel(4);
+  return (1.05 / (lum + 0.05)) >= ((lum + 0.05) / 0.05) ? "#fff" : "#000";
 }

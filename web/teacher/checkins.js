@@ -4,8 +4,8 @@
 // headline, the other reasons as evidence under it, one suggested move. Notes that a group is
 // doing well (action "acknowledge") are not calls: they go to the quiet "Doing well" strip.
 
-import { api, el } from "../shared/client.js";
-import { attempt, toast } from "./ui.js";
+import { announcer, api, el } from "../shared/client.js";
+import { attempt, keepFocus, toast } from "./ui.js";
 
 const $ = (id) => document.getElementById(id);
 const dom = {
@@ -15,12 +15,15 @@ const dom = {
   open: $("checkins-open"),
   pick: $("checkin-group"),
   start: $("checkin-start"),
+  announce: $("flags-announce"),
 };
+const say = announcer(dom.announce, 0); // each new call at once
 
 let sessionId = null;
 let groups = new Map();
 let students = new Map();
 let openCheckins = []; // check-ins of this session not ended yet
+let called = null; // who was being called at the last render (null: nothing rendered yet)
 
 // Most urgent first.
 const SEVERITY = { high: ["Now", 0], medium: ["Soon", 1], low: ["When you can", 2], info: ["When you can", 3] };
@@ -31,6 +34,7 @@ const byUrgency = (a, b) => rank(a) - rank(b) || a.id - b.id;
 export async function render(state, session) {
   if (session !== sessionId) {
     sessionId = session;
+    called = null;
     const rows = await attempt(api(`/sessions/${session}/checkins`));
     openCheckins = (rows || []).filter((c) => c.ended_at === null);
   }
@@ -44,8 +48,9 @@ export async function render(state, session) {
     calls.get(key).push(flag);
   }
   const cards = [...calls.values()].sort((a, b) => byUrgency(a[0], b[0]));
-  dom.flags.replaceChildren(...(cards.length ? cards.map(callCard)
-    : [el("li", { class: "muted", text: "No group needs a check-in right now." })]));
+  keepFocus(dom.flags, () => dom.flags.replaceChildren(...(cards.length ? cards.map(callCard)
+    : [el("li", { class: "muted", text: "No group needs a check-in right now." })])));
+  announceNew(cards);
   const notes = open.filter((f) => f.action === "acknowledge" && !calls.has(f.group_id ?? "class"));
   dom.doingWell.hidden = !notes.length;
   dom.notes.replaceChildren(...notes.map(noteItem));
@@ -53,6 +58,22 @@ export async function render(state, session) {
   dom.pick.replaceChildren(...state.groups.map((g) => el("option", { value: g.id, text: g.name })));
   if (picked) dom.pick.value = picked;
   renderOpen();
+}
+
+function announceNew(cards) {
+  // a call for a group not called at the last render is read out; the calls standing when the
+  // session is opened are not (they are on the screen, and would all be read at once)
+  const now = new Set(cards.map((flags) => flags[0].group_id ?? "class"));
+  if (called !== null) {
+    const fresh = cards.filter((flags) => !called.has(flags[0].group_id ?? "class"));
+    if (fresh.length) {
+      say(fresh.map((flags) => {
+        const group = groups.get(flags[0].group_id);
+        return `Check in with ${group ? group.name : "the class"}: ${reason(flags[0])}`;
+      }).join(". "));
+    }
+  }
+  called = now;
 }
 
 const moveOf = (flag) => (flag.evidence && flag.evidence.move) || "";
@@ -71,8 +92,11 @@ function callCard(flags) {
     el("div", { class: "flag-head" },
       el("span", { class: "severity", text: (SEVERITY[head.severity] || [head.severity])[0] }),
       el("strong", { text: who }),
-      group && el("button", { class: "small primary", text: "Check in now", onclick: () => startCheckin(group.id) }),
-      el("button", { class: "small", text: "Dismiss", title: "Dismiss this call (all its reasons)",
+      group && el("button", { class: "small primary", type: "button", text: "Check in now",
+        "data-key": `checkin-${group.id}`, "aria-label": `Check in now with ${who}`,
+        onclick: () => startCheckin(group.id) }),
+      el("button", { class: "small", type: "button", text: "Dismiss", title: "Dismiss this call (all its reasons)",
+        "data-key": `dismiss-${head.group_id ?? "class"}`, "aria-label": `Dismiss the call for ${who}`,
         onclick: () => dismiss(flags) })),
     el("p", { class: "headline", text: withName(reason(head), student(head)) }),
     rest.length > 0 && el("ul", { class: "evidence small" },
@@ -98,10 +122,14 @@ function renderOpen() {
   for (const id of forms.keys()) {
     if (!openCheckins.some((c) => c.id === id)) forms.delete(id);
   }
-  dom.open.replaceChildren(...openCheckins.map((c) => {
+  const wanted = openCheckins.map((c) => {
     if (!forms.has(c.id)) forms.set(c.id, checkinForm(c));
     return forms.get(c.id);
-  }));
+  });
+  // the same forms: leave them be (taking a form out and back would drop the keyboard focus)
+  const shown = [...dom.open.children];
+  if (shown.length === wanted.length && shown.every((form, i) => form === wanted[i])) return;
+  dom.open.replaceChildren(...wanted);
 }
 
 function checkinForm(c) {
@@ -126,6 +154,8 @@ async function startCheckin(groupId) {
   if (!done) return;
   openCheckins.push(done);
   renderOpen();
+  const form = forms.get(done.id);
+  if (form) form.querySelector("textarea").focus(); // go on typing the note
 }
 
 async function endCheckin(checkin, body) {
@@ -133,7 +163,9 @@ async function endCheckin(checkin, body) {
   if (!done) return;
   openCheckins = openCheckins.filter((c) => c.id !== checkin.id);
   toast("Check-in saved.");
+  const hadFocus = dom.open.contains(document.activeElement);
   renderOpen();
+  if (hadFocus) dom.start.focus(); // the form pressed is gone
 }
 
 async function dismiss(flags) {

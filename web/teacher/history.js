@@ -32,7 +32,10 @@ export async function show() {
     el("td", { text: s.class_name }),
     el("td", { text: s.status }),
     el("td", { class: "num", text: String(s.asked) }),
-    el("td", { class: "num", text: s.score === null ? "–" : `${s.score}%` }),
+    el("td", { class: "num", text: s.score === null ? "–" : `${s.score}%`,
+      title: s.score === null ? "no scored question asked"
+        : `${s.correct} right of ${s.scored_asked} asked, ${s.answered} answered` },
+      s.score !== null && el("small", { class: "muted", text: ` ${s.correct}/${s.scored_asked} (${s.answered} answered)` })),
     el("td", { class: "links" },
       canReport && el("a", { href: apiUrl(`/sessions/${s.id}/report`), target: "_blank", rel: "noopener", text: "Report" }),
       canExport && EXPORTS.map(([format, label]) =>

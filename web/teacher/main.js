@@ -18,7 +18,11 @@ function showTab() {
   const wanted = location.hash.slice(1).split("/")[0]; // "#session/12": the session tab, session 12
   const name = wanted in PANELS ? wanted : "session";
   for (const key of Object.keys(PANELS)) document.getElementById(key).hidden = key !== name;
-  for (const a of tabs.querySelectorAll("a")) a.classList.toggle("active", a.dataset.tab === name);
+  for (const a of tabs.querySelectorAll("a")) {
+    a.classList.toggle("active", a.dataset.tab === name);
+    if (a.dataset.tab === name) a.setAttribute("aria-current", "page");
+    else a.removeAttribute("aria-current");
+  }
   PANELS[name].show();
 }
 

@@ -6,8 +6,8 @@
 // Nothing here follows "the newest session": the session shown is the one the teacher opened
 // (kept in the address, #session/ID), or the only one running.
 
-import { api, apiUrl, el, letters, nextQuestion, watchSession } from "../shared/client.js";
-import { apiPaths, attempt, toast, when } from "./ui.js";
+import { announcer, api, apiUrl, el, inkOn, letters, nextQuestion, watchSession } from "../shared/client.js";
+import { apiPaths, attempt, focusKey, keepFocus, toast, trapFocus, when } from "./ui.js";
 import * as checkins from "./checkins.js";
 
 const $ = (id) => document.getElementById(id);
@@ -48,6 +48,8 @@ const dom = {
   manual: $("manual"),
   manualName: $("manual-name"),
   manualLetters: $("manual-letters"),
+  manualLate: $("manual-late"),
+  announce: $("run-announce"),
 };
 
 const STATUS_TEXT = { open: "answering", closed: "closed", revealed: "revealed" };
@@ -59,6 +61,9 @@ let library = new Map(); // question id -> question
 let links = { class_projector_url: "#", scan_url: "#" }; // from the state endpoint
 let running = []; // GET /sessions/running
 let poller = null;
+let manualFor = null; // the student whose answer the manual dialog enters
+// the answered count, read out politely: when it changes, at most every few seconds
+const sayCount = announcer(dom.announce, 4000);
 
 /** Called when the tab opens: list the sessions running; show the one opened, if any. */
 export async function show() {
@@ -98,7 +103,7 @@ async function refreshRunning() {
 
 function renderRunning() {
   dom.runningNone.hidden = running.length > 0;
-  dom.running.replaceChildren(...running.map((s) => {
+  keepFocus(dom.running, () => dom.running.replaceChildren(...running.map((s) => {
     const q = s.question;
     const asked = q ? `Q${q.number} ${STATUS_TEXT[q.status]}: ${q.prompt}` : "no question yet";
     const paused = s.status === "interrupted";
@@ -111,10 +116,13 @@ function renderRunning() {
     paused && el("span", { class: "badge interrupted", text: "interrupted" }),
     s.live && el("span", { class: "badge live", title: "this class's projector link shows this session",
       text: "on the projector" }),
-    s.id !== sessionId && el("button", { class: "small", type: "button", text: "Open", onclick: () => watch(s.id) }),
-    paused && el("button", { class: "small primary", type: "button", text: "Resume", onclick: () => resume(s.id) }),
-    el("button", { class: "small danger", type: "button", text: "End", onclick: () => endSession(s) }));
-  }));
+    s.id !== sessionId && el("button", { class: "small", type: "button", text: "Open", "data-key": `open-${s.id}`,
+      "aria-label": `Open ${s.class_name}'s session`, onclick: () => watch(s.id) }),
+    paused && el("button", { class: "small primary", type: "button", text: "Resume", "data-key": `resume-${s.id}`,
+      "aria-label": `Resume ${s.class_name}'s session`, onclick: () => resume(s.id) }),
+    el("button", { class: "small danger", type: "button", text: "End", "data-key": `end-${s.id}`,
+      "aria-label": `End ${s.class_name}'s session`, onclick: () => endSession(s) }));
+  })));
 }
 
 async function loadStartForm() {
@@ -150,9 +158,11 @@ async function startSession(event) {
 
 async function endSession(s) {
   if (!confirm(`End ${s.class_name}'s session? Its answers are kept for the reports.`)) return;
+  const shown = s.id === sessionId; // (its end, heard live, may close it before the answer)
   await attempt(api(`/sessions/${s.id}/end`, { method: "POST" }));
   await refreshRunning();
   if (s.id === sessionId) showNone();
+  if (shown) dom.startClass.focus(); // the button pressed is gone: go on from the start form
 }
 
 async function resume(id) {
@@ -235,6 +245,7 @@ function onState(fresh, message) {
     return;
   }
   renderHeader();
+  announceCount();
   renderWarnings();
   renderQuestion();
   renderControls();
@@ -259,6 +270,11 @@ function renderHeader() {
   dom.projectorLink.href = links.class_projector_url;
   dom.projectorLink.textContent = `Open ${name}'s projector view`;
   dom.scanLink.href = links.scan_url;
+}
+
+function announceCount() {
+  const q = state.question;
+  if (q) sayCount(`Question ${q.number}: ${q.answered} of ${q.total} answered`);
 }
 
 function renderWarnings() {
@@ -292,7 +308,8 @@ function renderQuestion() {
     el("ol", { class: "tally" }, letters(q.choices.length).map((letter, i) => el("li",
       { class: q.correct === letter ? "correct" : "" },
       el("span", { class: "letter", text: letter }),
-      el("span", { class: "text", text: q.choices[i] }),
+      el("span", { class: "text" }, q.choices[i],
+        q.correct === letter && el("span", { class: "tick", text: " ✓ correct" })),
       el("span", { class: "bar" }, el("span", { style: { width: `${(100 * (counts[letter] || 0)) / most}%` } })),
       el("span", { class: "n", text: String(counts[letter] || 0) })))),
     el("p", { class: "answered" }, el("strong", { text: `${q.answered}/${q.total}` }), " answered",
@@ -306,7 +323,7 @@ function renderControls() {
   dom.next.disabled = paused || next === null;
   dom.next.textContent = next === null ? "Set finished" : q ? "Ask next" : "Ask first question";
   dom.close.disabled = paused || !q || q.status !== "open";
-  dom.reopen.disabled = paused || !q || q.status !== "closed";
+  dom.reopen.disabled = paused || !q || q.status === "open";
   dom.reveal.disabled = paused || !q || q.status === "revealed";
   dom.ask.disabled = paused;
   const askedIds = new Set((state.asked || []).map((a) => a.question_id));
@@ -331,7 +348,7 @@ function renderGroups() {
   });
   const loose = state.students.filter((s) => !grouped.has(s.id));
   if (loose.length) blocks.push(groupBlock("No group", "#8c959f", "", loose));
-  dom.liveGroups.replaceChildren(...blocks);
+  keepFocus(dom.liveGroups, () => dom.liveGroups.replaceChildren(...blocks));
 }
 
 function groupBlock(name, colour, goal, members) {
@@ -340,35 +357,45 @@ function groupBlock(name, colour, goal, members) {
   const q = state.question;
   const summary = q ? `${answered.length}/${members.length} answered${q.correct ? `, ${right} right` : ""}` : "";
   return el("article", { class: "group", style: { borderColor: colour } },
-    el("header", { style: { background: colour } },
+    el("header", { style: { background: colour, color: inkOn(colour) } },
       el("strong", { text: name }), el("span", { class: "summary", text: summary })),
     goal && el("p", { class: "goal", text: goal }),
     el("ul", { class: "chips" }, members.map((s) => studentChip(s))));
 }
 
+// right and wrong are told by a mark and a word as well as by colour
+const MARKS = { right: ["✓", "right"], wrong: ["✗", "wrong"], given: ["", "answered"], none: ["", "no answer yet"] };
+
 function studentChip(s) {
   const mark = s.correct === true ? "right" : s.correct === false ? "wrong" : s.answer ? "given" : "none";
+  const [symbol, word] = MARKS[mark];
   return el("li", {},
-    el("button", { class: `chip ${mark}`, title: s.source === "manual" ? "entered by hand" : "",
+    el("button", { class: `chip ${mark}`, type: "button", "data-key": `student-${s.id}`,
+      title: s.late ? "entered by hand after the reveal" : s.source === "manual" ? "entered by hand" : "",
       onclick: () => openManual(s) },
       el("span", { class: "name", text: s.name }),
-      el("span", { class: "answer", text: s.answer || "–" })));
+      el("span", { class: "answer", text: s.answer || "–" }),
+      symbol && el("span", { class: "mark", "aria-hidden": "true", text: symbol }),
+      el("span", { class: "sr-only",
+        text: `, ${word}${s.late ? ", entered by hand after the reveal" : s.source === "manual" ? ", entered by hand" : ""}` })));
 }
 
 function openManual(student) {
   const q = state.question;
-  if (!q || q.status === "revealed") {
-    toast(q ? "The answer was revealed; this question takes no more answers." : "Ask a question first.", true);
+  if (!q) {
+    toast("Ask a question first.", true);
     return;
   }
+  manualFor = student.id;
   dom.manualName.textContent = `${student.name} (card ${student.card ?? "none"})`;
+  dom.manualLate.hidden = q.status !== "revealed";
   dom.manualLetters.replaceChildren(...letters(q.choices.length).map((letter, i) => el("button", {
     type: "button", class: student.answer === letter ? "primary" : "", text: `${letter}: ${q.choices[i]}`,
     onclick: async () => {
       dom.manual.close();
       const done = await attempt(api(`/sessions/${sessionId}/responses/${student.id}`,
         { method: "PUT", body: { answer: letter } }));
-      if (done) toast(`${student.name}: ${letter}`);
+      if (done) toast(`${student.name}: ${letter}${q.status === "revealed" ? " (late)" : ""}`);
     },
   })));
   dom.manual.showModal();
@@ -386,6 +413,12 @@ async function command(name, body) {
   await attempt(api(`/sessions/${sessionId}/${name}`, { method: "POST", body }));
 }
 
+trapFocus(dom.manual);
+// back to the student's chip when the dialog closes (the chip may have been drawn anew meanwhile)
+dom.manual.addEventListener("close", () => {
+  if (manualFor !== null) focusKey(dom.liveGroups, `student-${manualFor}`);
+  manualFor = null;
+});
 dom.startForm.addEventListener("submit", startSession);
 dom.projectorLink.addEventListener("click", (event) => openScoped(event, "projector"));
 dom.scanLink.addEventListener("click", (event) => openScoped(event, "scanner"));

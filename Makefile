@@ -63,7 +63,7 @@ lint: $(VENV)/.installed-test
 
 # every benchmark, each printing its table next to its baseline (a few minutes; not part of test)
 bench: $(VENV)/.installed-test
-	for b in scan tracker latency fanout rules flags export lockprobe storecalls bodies archives frames_memory; do $(BIN)/python -m bench.$$b || exit 1; done
+	for b in scan tracker latency fanout rules flags export lockprobe storecalls bodies archives frames_memory school; do $(BIN)/python -m bench.$$b || exit 1; done
 
 # schemathesis against a real server for ten minutes: every phase, stateful included, every check
 # (the short deterministic run is part of `make test`); the report is also in fuzz-report.txt

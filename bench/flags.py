@@ -429,7 +429,8 @@ class Rules(Policy):
         self.engine = Engine(context, self.rules, session_id=1)
         self.seq = 0
         self.next_flag = 1
-        self.flags: dict[int, tuple[str, int | None, str]] = {}  # id -> (rule, group, action)
+        # id -> (rule, group, action, student)
+        self.flags: dict[int, tuple[str, int | None, str, int | None]] = {}
         self.family = {r.name: r.family for r in self.rules}
         self.checkins = 0
         self.raised_by: dict[int, list[str]] = {}
@@ -463,7 +464,7 @@ class Rules(Policy):
                     ),
                     at,
                 )
-                self.flags[fid] = (d.ident.rule, d.ident.group, d.action)
+                self.flags[fid] = (d.ident.rule, d.ident.group, d.action, d.ident.student)
             elif isinstance(d, Update):
                 self._append(FlagUpdated(d.flag, d.severity, d.message, d.evidence), at)
             elif isinstance(d, Resolve):
@@ -473,7 +474,7 @@ class Rules(Policy):
 
     def _check(self) -> None:
         groups: dict[int, list[tuple[str, str]]] = {}
-        for rule, group, action in self.flags.values():
+        for rule, group, action, _ in self.flags.values():
             if group is not None:
                 groups.setdefault(group, []).append((rule, action))
         for flags in groups.values():
@@ -484,13 +485,25 @@ class Rules(Policy):
 
     def calling(self) -> set[int]:
         out = set()
-        for _rule, group, action in self.flags.values():
+        for _rule, group, action, _ in self.flags.values():
             if action == "check-in" and group is not None:
                 out.add(group - 1)
         return out
 
     def rules_calling(self, group: int) -> list[str]:
-        return sorted({r for r, g, a in self.flags.values() if g == group + 1 and a == "check-in"})
+        return sorted(
+            {r for r, g, a, _ in self.flags.values() if g == group + 1 and a == "check-in"}
+        )
+
+    def students_calling(self, group: int) -> list[int]:
+        """The students (0-based) named by the group's check-in flags of student scope."""
+        return sorted(
+            {
+                s - 1
+                for _, g, a, s in self.flags.values()
+                if g == group + 1 and a == "check-in" and s is not None
+            }
+        )
 
     def asked(self, q: int, at: float) -> set[int]:
         return self._emit(QuestionAsked(q + 1, q + 1, q + 1), at)
@@ -522,6 +535,7 @@ class Call:
     true: bool
     reraise: bool
     rules: list[str] = field(default_factory=list)
+    struggling: bool = False  # false, but names a student under 0.5 mastery of the skill
 
 
 @dataclass
@@ -549,8 +563,13 @@ def play(lesson: Lesson, policy: Policy) -> Played:
         for g in sorted(now - standing):
             heard = heard_after.get(g)
             reraise = heard is not None and (q == heard or (q == heard + 1 and not after_close))
-            rules = policy.rules_calling(g) if isinstance(policy, Rules) else []
-            calls.append(Call(g, q, after_close, troubled(g, q), reraise, rules))
+            rules, weak = [], False
+            if isinstance(policy, Rules):
+                rules = policy.rules_calling(g)
+                k = lesson.skill_of[q]
+                weak = any(lesson.own[s][k] < 0.5 for s in policy.students_calling(g))
+            true = troubled(g, q)
+            calls.append(Call(g, q, after_close, true, reraise, rules, weak and not true))
             t = lesson.troubles.get(g)
             if t is not None and troubled(g, q) and g not in first_call:
                 first_call[g] = (q, after_close)
@@ -600,6 +619,7 @@ class Score:
     contradictions: int = 0
     reraises: int = 0
     false_by_rule: Counter[str] = field(default_factory=Counter)
+    false_struggling: int = 0
 
     def add(self, p: Played) -> None:
         self.lessons += 1
@@ -610,6 +630,7 @@ class Score:
         for c in p.calls:
             if not c.true:
                 self.false_by_rule.update(c.rules or ["-"])
+                self.false_struggling += c.struggling
         for size, k in p.caught:
             self.troubles += 1
             band = "3" if size == 3 else "4-5" if size <= 5 else "6-7"
@@ -760,6 +781,10 @@ def report(title: str, lessons: Sequence[Lesson], rules: Sequence[Rule], label: 
             "false calls of the rules by rule standing: "
             + ", ".join(f"{r} {n}" for r, n in mine.false_by_rule.most_common())
         )
+    print(
+        f"false calls of the rules that name a struggling student (under 0.5 mastery of the"
+        f" skill, a group not in trouble): {mine.false_struggling}"
+    )
 
 
 def main(argv: Sequence[str] | None = None) -> None:

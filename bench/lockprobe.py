@@ -134,7 +134,8 @@ def _phase(a: str, b: str, seconds: float, seed: int, *, hold: Path | None = Non
     question = {"prompt": "?", "choices": ["a", "b", "c", "d"], "correct": "A"}
     _, q = _request(b, "POST", "/api/questions", question)
     _, started = _request(b, "POST", "/api/sessions", {"class_id": cls["id"]})
-    sid = started["session"]["id"]
+    # the baseline answered {"session": {...}, ...}; sessions are a resource of their own since
+    sid = started["session"]["id"] if "session" in started else started["id"]
     _request(b, "POST", f"/api/sessions/{sid}/ask", {"question_id": q["id"]})
     out = Phase()
     stop = time.monotonic() + seconds

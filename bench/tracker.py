@@ -20,6 +20,13 @@ With ``--frames N`` it also runs N sweeps over rendered frames through the real 
 1280 px wide window panning across it in 10 frames, each frame with its own sensor noise and
 JPEG round trip.
 
+With ``--sweeps N`` it pans N times per row across rooms of 40 cards (cards 1-40, 22-110 px,
+made by ``bench/rooms.py``, three 1920 px frames wide) through a real ``cardcheck serve``: frames
+go to ``/ws/scan`` in real time at 5 frames/s while a dashboard on ``/ws/live`` collects the
+``response.recorded`` events. Each frame is smeared along the pan by the pan's speed times the
+exposure: 1/100 s in a lit room, 1/50 s in a dim one (a phone exposes longer in the dark), so a
+slow sweep (450 px/s) smears 4.5 px lit and 9 px dim, a quick one (900 px/s) 9 px.
+
 For each row, over all trials: cards in view in >= 3 frames of the (last) sweep, how many of them
 were detected >= 3 times, and how many ended confirmed right, confirmed wrong, or not confirmed
 (wrong confirmations are counted over every card, also those seen fewer than 3 times; a
@@ -291,6 +298,179 @@ def rendered(trials: int, seed: int) -> None:
     )
 
 
+# --- sweeps through a real server ----------------------------------------------------------------
+
+SWEEP_FPS = 5.0
+SWEEP_VIEW = (1920, 1080)
+SWEEPS = (  # name, pan speed px/s, exposure s, dim room
+    ("slow sweep", 450.0, 1 / 100, False),
+    ("fast sweep", 900.0, 1 / 100, False),
+    ("slow, dim room", 450.0, 1 / 50, True),
+)
+
+
+@dataclass
+class SweepTally:
+    in_view_3: int = 0  # cards wholly in view in >= 3 frames sent
+    right: int = 0  # ... of them, recorded with the answer they showed
+    wrong: int = 0  # answers recorded that a card was not showing (any card)
+    frames_sent: int = 0
+    frames_answered: int = 0
+
+
+async def _sweep_once(
+    url: str,
+    session: int,
+    frames: list[tuple[bytes, list[int]]],
+    answers: dict[int, str],
+) -> SweepTally:
+    """Send ``frames`` in real time on /ws/scan while a dashboard listens on /ws/live."""
+    import asyncio
+    import json
+
+    from websockets.asyncio.client import connect
+
+    from tests.support.ws_support import TEACHER
+
+    ws = url.replace("http://", "ws://")
+    recorded: dict[int, str] = {}
+    t = SweepTally()
+    async with (
+        connect(f"{ws}/ws/live?session={session}&token={TEACHER}", compression=None) as live,
+        connect(
+            f"{ws}/ws/scan?session={session}&token={TEACHER}",
+            compression=None,
+            max_size=None,
+        ) as scan,
+    ):
+        await live.recv()  # the snapshot
+
+        async def listen() -> None:
+            async for raw in live:
+                message = json.loads(raw)
+                if message["type"] == "response.recorded":
+                    data = message["data"]
+                    if data["card"] is not None:
+                        recorded[int(data["card"])] = str(data["answer"])
+                        t.wrong += data["answer"] != answers.get(int(data["card"]))
+
+        async def replies() -> None:
+            async for raw in scan:
+                if json.loads(raw).get("type") == "scan.frame":
+                    t.frames_answered += 1
+
+        tasks = [asyncio.create_task(listen()), asyncio.create_task(replies())]
+        start = time.perf_counter()
+        for i, (data, _) in enumerate(frames):
+            delay = start + i / SWEEP_FPS - time.perf_counter()
+            if delay > 0:
+                await asyncio.sleep(delay)
+            await scan.send(data)
+            t.frames_sent += 1
+        await asyncio.sleep(1.5)  # the last frames decode and their answers arrive
+        for task in tasks:
+            task.cancel()
+    in_view = dict.fromkeys(answers, 0)
+    for _, cards in frames:
+        for c in cards:
+            in_view[c] += 1
+    for card, answer in answers.items():
+        if in_view[card] >= 3:
+            t.in_view_3 += 1
+            t.right += recorded.get(card) == answer
+    return t
+
+
+def _sweep_frames(
+    seed: int, speed: float, exposure: float, dim: bool
+) -> tuple[list[tuple[bytes, list[int]]], dict[int, str]]:
+    """A room of 40 cards (1-40) four frames wide, and the JPEG frames of one pan across it:
+    ``speed`` px/s at ``SWEEP_FPS``, each frame smeared along the pan by speed x exposure."""
+    import cv2
+
+    from bench import rooms
+    from scanner import Deck
+
+    rng = np.random.default_rng(seed)
+    base = rooms.CONDITIONS["dim" if dim else "mixed"]
+    cond = rooms.Condition(
+        "sweep",
+        sides=(22.0, 110.0),
+        contrast=base.contrast,
+        gamma=base.gamma,
+        noise=base.noise,
+        smear=speed * exposure,
+        smear_random=0.0,
+        thumbs=base.thumbs,
+    )
+    width = SWEEP_VIEW[0]
+    gamma = float(rng.uniform(*cond.gamma))
+    room_w = width * 3
+    # cards 1-40, one each: every card is a student's of the class
+    numbers = [int(n) for n in rng.permutation(np.arange(1, 41))]
+    img, truths = rooms.room(rng, Deck(), cond, gamma, n_cards=40, width=room_w, cards=numbers)
+    answers = {t.card: t.answer for t in truths}
+    step = speed / SWEEP_FPS
+    frames: list[tuple[bytes, list[int]]] = []
+    left = 0.0
+    while left + width <= room_w:
+        x0 = int(left)
+        crop = img[:, x0 : x0 + width]
+        frame = rooms.camera(rng, np.ascontiguousarray(crop), cond, gamma, smear_angle=0.0)
+        ok, buf = cv2.imencode(".jpg", frame, [cv2.IMWRITE_JPEG_QUALITY, 85])
+        assert ok
+        seen = [
+            t.card
+            for t in truths
+            if t.marker[:, 0].min() >= x0 + 2 and t.marker[:, 0].max() < x0 + width - 2
+        ]
+        frames.append((buf.tobytes(), seen))
+        left += step
+    return frames, answers
+
+
+def sweeps(trials: int, seed: int) -> None:
+    """Pans across rooms of 40 cards through a real ``cardcheck serve``, in real time."""
+    import asyncio
+    import tempfile
+    from pathlib import Path
+
+    from tests.support.ws_servers import api, serve
+
+    print(
+        f"\nsweeps through a real server (/ws/scan in real time, {SWEEP_FPS:.0f} frames/s, "
+        f"{SWEEP_VIEW[0]}x{SWEEP_VIEW[1]} JPEG, 40 cards 22-110 px in a room 3 frames wide), "
+        f"{trials} sweeps a row"
+    )
+    header = (
+        f"{'sweep':<16}{'px/s':>6}{'smear px':>9}{'in view>=3':>11}{'recorded right':>15}"
+        f"{'%':>7}{'WRONG':>6}{'frames sent':>12}{'answered':>9}"
+    )
+    print(header)
+    print("-" * len(header))
+    with tempfile.TemporaryDirectory() as tmp, serve(Path(tmp) / "db.sqlite3") as url:
+        cls = api(url, "POST", "classes", {"name": "sweep"})
+        for card in range(1, 41):
+            api(url, "POST", f"classes/{cls['id']}/students", {"name": f"S{card}", "card": card})
+        q = api(url, "POST", "questions", {"prompt": "Q", "choices": list("abcd"), "correct": None})
+        for k, (name, speed, exposure, dim) in enumerate(SWEEPS):
+            total = SweepTally()
+            for trial in range(trials):
+                frames, answers = _sweep_frames(seed * 1000 + k * 100 + trial, speed, exposure, dim)
+                session = api(url, "POST", "sessions", {"class_id": cls["id"]})["id"]
+                api(url, "POST", f"sessions/{session}/ask", {"question_id": q["id"]})
+                t = asyncio.run(_sweep_once(url, session, frames, answers))
+                api(url, "POST", f"sessions/{session}/end")
+                for field_name in total.__dataclass_fields__:
+                    setattr(total, field_name, getattr(total, field_name) + getattr(t, field_name))
+            pct = 100.0 * total.right / max(1, total.in_view_3)
+            print(
+                f"{name:<16}{speed:>6.0f}{speed * exposure:>9.1f}{total.in_view_3:>11}"
+                f"{total.right:>15}{pct:>7.1f}{total.wrong:>6}{total.frames_sent:>12}"
+                f"{total.frames_answered:>9}"
+            )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--trials", type=int, default=300)
@@ -302,10 +482,21 @@ def main() -> None:
         metavar="N",
         help="also run N sweeps of rendered frames through the detector",
     )
+    parser.add_argument(
+        "--sweeps",
+        type=int,
+        default=0,
+        metavar="N",
+        help="also pan N times per speed across rooms of 40 cards through a real server",
+    )
+    parser.add_argument("--no-simulated", action="store_true", help="skip the simulated rows")
     args = parser.parse_args()
-    simulated(args.trials, args.seed)
+    if not args.no_simulated:
+        simulated(args.trials, args.seed)
     if args.frames:
         rendered(args.frames, args.seed)
+    if args.sweeps:
+        sweeps(args.sweeps, args.seed)
 
 
 if __name__ == "__main__":

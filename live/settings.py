@@ -15,8 +15,10 @@ import re
 import sys
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields, replace
+from datetime import UTC, datetime, tzinfo
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 __all__ = ["Settings", "default_data_dir", "default_demo_dir", "desktop_browser"]
 
@@ -71,11 +73,19 @@ class Settings:
     session_idle_s: float = 3 * 3600.0  # a session idle this long ends by itself; 0: never
     store_threads: int = 8  # worker threads for store calls (off the event loop); 0: on it
     store_wait_s: float = 5.0  # longest wait for the database before a 503 with Retry-After
+    time_zone: str | None = None  # the school's IANA zone for exports and reports; None: local
 
     @property
     def database(self) -> str:
         """Where the data lives: a ``postgresql://`` URL, or the path of an SQLite file."""
         return self.db if self.db else str(self.data_dir / "cardcheck.sqlite3")
+
+    @property
+    def zone(self) -> tzinfo:
+        """The school's time zone: ``time_zone``, or this machine's local zone."""
+        if self.time_zone:
+            return ZoneInfo(self.time_zone)
+        return datetime.now().astimezone().tzinfo or UTC
 
     @property
     def database_label(self) -> str:
@@ -155,4 +165,12 @@ def _coerce(name: str, value: Any) -> Any:
         return seconds
     if name == "allowed_origins":
         return tuple(value)
+    if name == "time_zone":
+        try:
+            ZoneInfo(str(value))
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(
+                f"unknown time zone {value!r}; use a name like Europe/Berlin"
+            ) from None
+        return str(value)
     return value

@@ -21,10 +21,12 @@ from live.errors import BadRequest
 
 __all__ = [
     "NAME_PATTERN",
+    "OPTIONAL_EMAIL_PATTERN",
     "OPTIONAL_NAME_PATTERN",
     "OPTIONAL_TEXT_PATTERN",
     "TEXT_PATTERN",
     "check_name",
+    "email_problem",
     "name_problem",
     "text_problem",
 ]
@@ -43,7 +45,15 @@ TEXT_PATTERN = rf"^[^{_TEXT_CONTROL}]*[^{_CONTROL}{_SPACE}][^{_TEXT_CONTROL}]*$"
 OPTIONAL_TEXT_PATTERN = rf"^[^{_TEXT_CONTROL}]*$"
 """Lines of text that may be empty or blank."""
 
+# an email address as a roster holds one: something, an @, a domain with a dot; no spaces or
+# control characters. Deliberately loose (the school's systems own the address); the same
+# pattern is the request bodies' JSON Schema, so the schema and the server agree.
+_ADDRESS = r"[^@\x00-\x20\x7f-\x9f]+"
+OPTIONAL_EMAIL_PATTERN = rf"^({_ADDRESS}@{_ADDRESS}\.{_ADDRESS})?$"
+"""An email address (local part, @, a domain with a dot), or empty."""
+
 _NAME = re.compile(NAME_PATTERN)
+_EMAIL = re.compile(OPTIONAL_EMAIL_PATTERN)
 _TEXT = re.compile(TEXT_PATTERN)
 
 
@@ -76,3 +86,12 @@ def check_name(text: str, field: str) -> str:
     if problem is not None:
         raise BadRequest(f"{field} {problem}")
     return text.strip()
+
+
+def email_problem(text: str) -> str | None:
+    """Why ``text`` cannot be an email address, or None when it can (empty is no address)."""
+    if len(text) > 254:
+        return "is longer than 254 characters"
+    if not _EMAIL.fullmatch(text):  # fullmatch: "$" alone would let a final newline by
+        return "is not an email address (name@school.example)"
+    return None

@@ -6,7 +6,7 @@ public surface the service relies on.
 
 from scanner.cards import write_cards_pdf
 from scanner.deck import ANSWERS, Deck
-from scanner.detection import Detection
+from scanner.detection import Detection, Sighting
 from scanner.detector import Detector, ImageError, annotate, decode_image, image_size
 from scanner.tracker import Confirmation, TrackedCard, Tracker, TrackUpdate
 
@@ -17,6 +17,7 @@ __all__ = [
     "Detection",
     "Detector",
     "ImageError",
+    "Sighting",
     "TrackUpdate",
     "TrackedCard",
     "Tracker",

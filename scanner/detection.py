@@ -1,15 +1,15 @@
-"""One card read off one frame: a value, like pyzbar's ``Decoded``."""
+"""One card read off one frame: a value, like pyzbar's ``Decoded``; and a frame's ``Sighting``."""
 
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 import numpy.typing as npt
 
-__all__ = ["Corners", "Detection"]
+__all__ = ["Corners", "Detection", "Sighting"]
 
 Corners = npt.NDArray[np.float32]
 """Four image points, shape (4, 2), float32."""
@@ -80,3 +80,17 @@ class Detection:
             f"Detection(card={self.card}, answer={self.answer!r}, "
             f"center=({x:.1f}, {y:.1f}), side_px={self.side_px:.1f})"
         )
+
+
+@dataclass(frozen=True)
+class Sighting:
+    """What one frame shows: the cards read, and where cards were seen but not read.
+
+    ``unreadable`` holds the marker corners (float32 (4, 2), image pixels) of things that look
+    like a card (a clear square outline around a marker-like pattern, not small) that gave no
+    read: a card covered by a hand, turned nearly diagonal (its answer is unclear), bent, or
+    smeared. The scanner page outlines them so that the student can fix the card.
+    """
+
+    cards: list[Detection] = field(default_factory=list)
+    unreadable: list[Corners] = field(default_factory=list)

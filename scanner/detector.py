@@ -39,7 +39,7 @@ import numpy as np
 import numpy.typing as npt
 
 from scanner.deck import ANSWERS, Deck
-from scanner.detection import Detection
+from scanner.detection import Corners, Detection, Sighting
 from scanner.images import (
     DEFAULT_MAX_BYTES,
     DEFAULT_MAX_PIXELS,
@@ -52,6 +52,7 @@ from scanner.reader import Reader, side_of
 __all__ = [
     "Detector",
     "ImageError",
+    "Sighting",
     "annotate",
     "answer_from_corners",
     "decode_image",
@@ -120,6 +121,8 @@ class Detector:
         self.threshold_window = int(threshold_window)
         self.threshold_constant = float(threshold_constant)
         self.half_search = bool(half_search)
+        # One window (tried: 7, 9, 11, 7 and 17): 9 finds nearly what two find, at half the cost.
+        self._half_windows = (threshold_window + 2, threshold_window + 2)
         self._reader = Reader(
             deck,
             min_score=min_score,
@@ -160,6 +163,17 @@ class Detector:
         marker side), e.g. from the tracker; each gets a closer look, scaled up if small.
         Raises ``ValueError`` for an empty array, a dtype other than uint8, or a wrong shape.
         """
+        return self.inspect(frame, hints=hints).cards
+
+    def inspect(
+        self,
+        frame: Image,
+        *,
+        hints: Sequence[tuple[float, float, float]] | None = None,
+    ) -> Sighting:
+        """Like ``detect``, and also where cards were seen but not read (``Sighting``):
+        candidates of at least ``MIN_UNREADABLE_PX`` that look like a card but gave no read,
+        or a read turned too far to tell its answer, away from every read."""
         gray_u8 = _to_gray(frame)
         gray = gray_u8.astype(np.float32)
         hgt, wid = gray_u8.shape
@@ -169,12 +183,14 @@ class Detector:
         )
         corners, _ids, rejected = main.detectMarkers(gray_u8)
         quads = [np.asarray(c, np.float32).reshape(4, 2) for c in [*corners, *rejected]]
-        dets, plausible = self._read(gray, quads)
+        dets, plausible, missed = self._read(gray, quads)
         reads = [d for d in dets if d is not None]
         if self.half_search:
-            halves = [q for q in self._half_candidates(gray_u8) if not _covered(q, reads)]
+            halves = _not_covered(self._half_candidates(gray_u8), reads)
             if halves:
-                reads.extend(d for d in self._read(gray, halves)[0] if d is not None)
+                more, _, missed_half = self._read(gray, halves)
+                reads.extend(d for d in more if d is not None)
+                missed += missed_half
 
         regions = [(float(x), float(y), float(s)) for x, y, s in (hints or [])]
         if self.small_crops:
@@ -189,8 +205,11 @@ class Detector:
         for x, y, s in _unique_regions(regions, reads)[: self.max_crops]:
             closer.extend(self._look_closer(crop_aruco, gray_u8, x, y, s))
         if closer:
-            reads.extend(d for d in self._read(gray, closer)[0] if d is not None)
-        return _merge(reads)
+            more, _, missed_closer = self._read(gray, closer)
+            reads.extend(d for d in more if d is not None)
+            missed += missed_closer
+        cards = _merge(reads)
+        return Sighting(cards, _unreadable(missed, cards))
 
     def detect_bytes(
         self,
@@ -213,9 +232,13 @@ class Detector:
             decode_image(data, max_bytes=max_bytes, max_pixels=max_pixels), hints=hints
         )
 
-    def _read(self, gray: _F32, quads: Sequence[_F32]) -> tuple[list[Detection | None], list[int]]:
+    def _read(
+        self, gray: _F32, quads: Sequence[_F32]
+    ) -> tuple[list[Detection | None], list[int], list[_F32]]:
+        """Reads per quad, the plausible quads' indices, and the corners of near misses
+        (``Reader.read``) and of reads turned too far for an answer."""
         out: list[Detection | None] = []
-        reads, plausible = self._reader.read(gray, quads)
+        reads, plausible, missed = self._reader.read(gray, quads)
         for r in reads:
             det = None
             if r is not None:
@@ -223,8 +246,10 @@ class Detector:
                 answer = answer_from_corners(ordered, self.max_tilt_deg)
                 if answer is not None:
                     det = Detection(r.card, answer, ordered)
+                else:
+                    missed.append(r.corners)
             out.append(det)
-        return out, plausible
+        return out, plausible, missed
 
     def _half_candidates(self, gray_u8: Image) -> list[_F32]:
         """Candidate quads found on the frame shrunk to half its size, in frame pixels.
@@ -239,19 +264,29 @@ class Detector:
             return []
         small = cv2.resize(gray_u8, (wid // 2, hgt // 2), interpolation=cv2.INTER_AREA)
         side = max(self.min_marker_px, 12.0) / 2
-        # Two windows and a lower constant than at full size: the shrunk frame is less noisy,
-        # and a dim card's outline is only a few grey levels below its surroundings.
-        w = self.threshold_window
+        # A wider window and a lower constant than at full size: the shrunk frame is less
+        # noisy, and a dim card's outline is only a few grey levels below its surroundings.
         aruco = self._aruco(
-            min_perimeter_rate=4 * side / max(small.shape), windows=(w, w + 10), constant=4.0
+            min_perimeter_rate=4 * side / max(small.shape), windows=self._half_windows, constant=4.0
         )
         corners, _ids, rejected = aruco.detectMarkers(small)
+        found = [*corners, *rejected]
+        # Once more after a 3 x 3 closing, which wipes out dark strokes 1-2 px wide: a thumb
+        # across the marker's border (grey, darker than the paper) joins the border's outline
+        # and makes it no quadrilateral; the border itself, a cell wide, stays. (Not instead:
+        # in a dim room the closing also wipes out the outline.)
+        closed = cv2.morphologyEx(small, cv2.MORPH_CLOSE, _CLOSING)
+        corners, _ids, rejected = aruco.detectMarkers(closed)
+        quads = [np.asarray(c, np.float32).reshape(4, 2) for c in found]
+        more = [np.asarray(c, np.float32).reshape(4, 2) for c in [*corners, *rejected]]
+        if quads and more:  # the same outline found twice is read once
+            a = np.stack(quads).reshape(len(quads), 8)
+            b = np.stack(more).reshape(len(more), 8)
+            same = (np.abs(b[:, None, :] - a[None, :, :]).max(axis=2) < 1.0).any(axis=1)
+            more = [q for q, dup in zip(more, same, strict=True) if not dup]
         sx, sy = wid / (wid // 2), hgt / (hgt // 2)
         scale = np.array([sx, sy], np.float32)
-        return [
-            (np.asarray(c, np.float32).reshape(4, 2) + 0.5) * scale - 0.5
-            for c in [*corners, *rejected]
-        ]
+        return [(q + 0.5) * scale - 0.5 for q in [*quads, *more]]
 
     def _look_closer(
         self,
@@ -281,15 +316,42 @@ class Detector:
         ]
 
 
+_CLOSING = np.ones((3, 3), np.uint8)
+
 # _ROLL[k] reorders a candidate's corners into printed A-up order when its patch shows the
 # card turned k quarter turns: corner m of the card is corner (m - k) % 4 of the candidate.
 _ROLL = [np.array([(m - k) % 4 for m in range(4)]) for k in range(4)]
 
 
-def _covered(quad: _F32, reads: list[Detection]) -> bool:
-    """Whether a read already sits where ``quad`` is."""
-    x, y = quad.mean(axis=0)
-    return any(math.hypot(x - d.center[0], y - d.center[1]) < d.side_px * 0.5 for d in reads)
+MIN_UNREADABLE_PX = 16.0
+"""Smallest marker side reported as unreadable: smaller ones are too far to fix by hand."""
+
+
+def _unreadable(missed: list[_F32], cards: list[Detection]) -> list[Corners]:
+    """Near misses of at least ``MIN_UNREADABLE_PX``, one per place, away from every read."""
+    out: list[Corners] = []
+    for q in _not_covered([m for m in missed if side_of(m) >= MIN_UNREADABLE_PX], cards):
+        x, y = q.mean(axis=0)
+        if any(
+            math.hypot(x - ox, y - oy) < side_of(o) * 0.5
+            for o in out
+            for ox, oy in [o.mean(axis=0)]
+        ):
+            continue
+        out.append(q.astype(np.float32))
+    return out
+
+
+def _not_covered(quads: list[_F32], reads: list[Detection]) -> list[_F32]:
+    """The quads with no read already where they are."""
+    if not quads or not reads:
+        return quads
+    centres = np.stack([q.mean(axis=0) for q in quads])  # (n, 2)
+    read_c = np.array([d.center for d in reads], np.float32)  # (m, 2)
+    radius = np.array([d.side_px * 0.5 for d in reads], np.float32)
+    dist = np.linalg.norm(centres[:, None, :] - read_c[None, :, :], axis=2)
+    covered = (dist < radius[None, :]).any(axis=1)
+    return [q for q, c in zip(quads, covered, strict=True) if not c]
 
 
 def _unique_regions(

@@ -21,7 +21,7 @@ import numpy.typing as npt
 
 from scanner.deck import MARKER_CELLS, Deck
 
-__all__ = ["NEXT", "PREV", "Read", "Reader", "side_of"]
+__all__ = ["NEAR_MISS_SCORE", "NEXT", "PREV", "Read", "Reader", "side_of"]
 
 _F32 = npt.NDArray[np.float32]
 
@@ -110,17 +110,21 @@ class Reader:
         self.templates = np.ascontiguousarray(t)
         self.n_codes = len(self.codes)
 
-    def read(self, gray: _F32, quads: Sequence[_F32]) -> tuple[list[Read | None], list[int]]:
-        """One read (or ``None``) per candidate quadrilateral, in order, and the indices of
-        the candidates that looked like a marker at first sight."""
+    def read(
+        self, gray: _F32, quads: Sequence[_F32]
+    ) -> tuple[list[Read | None], list[int], list[_F32]]:
+        """One read (or ``None``) per candidate quadrilateral, in order; the indices of the
+        candidates that looked like a marker at first sight; and the refitted corners of those
+        that look like a card (a clear square outline, a marker-like pattern: correlation
+        >= ``NEAR_MISS_SCORE``, enough contrast) but could not be read."""
         out: list[Read | None] = [None] * len(quads)
         keep = _plausible(gray, quads, self.min_contrast * 0.5)
         if not keep:
-            return out, keep
+            return out, keep, []
         new, good = _refine(gray, np.stack([quads[i] for i in keep]))
         refined = [(i, new[k]) for k, i in enumerate(keep) if bool(good[k])]
         if not refined:
-            return out, keep
+            return out, keep, []
         rquads = [q for _, q in refined]
         light = _light(gray, rquads)
         obs = _sample_area(gray, rquads, self.gu, self.gv, 0.15)
@@ -144,12 +148,14 @@ class Reader:
         need_score = np.where(tiny, max(self.min_score, 0.96), self.min_score)
         need_ratio = np.where(tiny, max(self.min_ratio, 3.0), self.min_ratio)
         passed = ok & (norms >= 1e-3) & (score >= need_score) & (ratio >= need_ratio)
-        passed &= self._verify(gray, rquads, best, light)
+        verified, card_like = self._verify(gray, rquads, best, light)
+        passed &= verified
         for j in np.flatnonzero(passed).tolist():
             i, q = refined[j]
             b = int(best[j])
             out[i] = Read(self.deck.numbers[b // 4], b % 4, float(score[j]), float(margin[j]), q)
-        return out, keep
+        near = ok & ~passed & (score >= NEAR_MISS_SCORE) & card_like
+        return out, keep, [refined[j][1] for j in np.flatnonzero(near).tolist()]
 
     def _verify(
         self,
@@ -157,11 +163,13 @@ class Reader:
         quads: Sequence[_F32],
         code_index: npt.NDArray[np.intp],
         light: _Light,
-    ) -> npt.NDArray[np.bool_]:
+    ) -> tuple[npt.NDArray[np.bool_], npt.NDArray[np.bool_]]:
         """Hard checks: black border, white quiet zone, enough contrast, few wrong bits.
 
         The samples are first corrected for the light across the card (``_light``): 0 where
-        the border's black is, 1 where the quiet zone's white is.
+        the border's black is, 1 where the quiet zone's white is. Returns which candidates
+        pass, and which look like a card all the same: contrast, a black border and a white
+        quiet zone, and at most ``_CARD_LIKE_BITS`` bits away from the card (covered or smeared).
         """
         n_cells = MARKER_CELLS * MARKER_CELLS
         raw = _sample_area(gray, quads, _VERIFY_U, _VERIFY_V, 0.2)
@@ -172,6 +180,7 @@ class Reader:
         ok &= light.contrast >= self.min_contrast
         ok &= np.count_nonzero(border > 0.5, axis=1) <= 1
         ok &= np.count_nonzero(quiet < 0.5, axis=1) <= 3
+        card_like = ok.copy()
         black = np.zeros(len(quads), np.float32)
         white = np.ones(len(quads), np.float32)
         code = self.codes[code_index].reshape(len(quads), -1).astype(bool)
@@ -186,16 +195,19 @@ class Reader:
         ok &= (hi - lo) * light.contrast >= self.min_contrast * 0.5
         threshold = ((lo + hi) / 2)[:, None]
         wrong = (bits > threshold) != code
+        card_like &= np.count_nonzero(wrong, axis=1) <= _CARD_LIKE_BITS
         ok &= np.count_nonzero(wrong, axis=1) <= self.max_bit_errors
         # A bit may disagree with the card only where it is unsure (a blurred cell between
         # its neighbours' levels), never as a clean cell of the other colour: a printed
         # marker one bit away from a card (an AprilTag 16h5 tag is) is not that card.
         unsure = np.abs(bits - threshold) <= _UNSURE * np.maximum(hi - lo, 1e-3)[:, None]
         ok &= ~(wrong & ~unsure).any(axis=1)
-        result: npt.NDArray[np.bool_] = ok
-        return result
+        return ok, card_like
 
 
+NEAR_MISS_SCORE = 0.8
+"""Correlation with the nearest card at which an unread candidate still looks like a card."""
+_CARD_LIKE_BITS = 3
 _TINY_PX = 16.0  # marker side, px: under 2.7 px a cell
 _UNSURE = 0.3  # of the bits' black-to-white span, either side of the threshold
 _LEVEL_U = np.concatenate([_BORDER_U, _QUIET_U])

@@ -120,6 +120,7 @@ class Tracker:
         self._tracks: dict[int, _Track] = {}
         self._confirmed: dict[int, str] = {}
         self._now = float("-inf")
+        self._flow = (0.0, 0.0)  # px/s, the camera's motion as of the last frame with a card
 
     def update(self, detections: Sequence[Detection], now: float) -> TrackUpdate:
         """Add one frame's detections, taken at time ``now`` (seconds).
@@ -133,8 +134,13 @@ class Tracker:
         trusted = [d for d in detections if per_card[d.card] == 1]
 
         confirmations: list[Confirmation] = []
+        moves: list[tuple[float, float]] = []
         for det in trusted:
             track = self._tracks.setdefault(det.card, _Track())
+            dt = now - track.last_seen
+            if 0 < dt <= self.forget_after_s:
+                (x0, y0), (x1, y1) = track.center, det.center
+                moves.append(((x1 - x0) / dt, (y1 - y0) / dt))
             track.sightings.append((now, det.answer))
             track.last_seen = now
             track.center = det.center
@@ -146,6 +152,11 @@ class Tracker:
                 confirmations.append(Confirmation(det.card, answer, self._confirmed.get(det.card)))
                 self._confirmed[det.card] = answer
 
+        if moves:  # the camera's motion: cards move together in a pan, the median resists outliers
+            xs, ys = sorted(m[0] for m in moves), sorted(m[1] for m in moves)
+            self._flow = (xs[len(xs) // 2], ys[len(ys) // 2])
+        elif trusted:
+            self._flow = (0.0, 0.0)
         cards = tuple(
             TrackedCard(d.card, d.answer, d.corners, self._state(d.card, d.answer)) for d in trusted
         )
@@ -153,14 +164,25 @@ class Tracker:
         return TrackUpdate(cards, tuple(confirmations))
 
     def hints(self, now: float) -> list[tuple[float, float, float]]:
-        """Where cards were seen in the last ``forget_after_s`` seconds: ``(x, y, side_px)``.
+        """Where cards seen in the last ``forget_after_s`` seconds should be now: ``(x, y,
+        side_px)``, newest first, for the detector to look there first.
 
-        The centre and marker side of each card's latest trusted sighting, newest first, for the
-        detector to look there first. Does not change the tracker.
+        The centre and marker side of each card's latest trusted sighting, moved on by the
+        camera's motion since then: the median velocity of the cards seen in two frames, as of
+        the last frame that read any card (a pan moves every card the same way; a steady
+        camera moves none). Does not change the tracker.
         """
         recent = [t for t in self._tracks.values() if now - t.last_seen <= self.forget_after_s]
         recent.sort(key=lambda t: t.last_seen, reverse=True)
-        return [(t.center[0], t.center[1], t.side_px) for t in recent]
+        vx, vy = self._flow
+        return [
+            (
+                t.center[0] + vx * (now - t.last_seen),
+                t.center[1] + vy * (now - t.last_seen),
+                t.side_px,
+            )
+            for t in recent
+        ]
 
     def confirmed(self) -> dict[int, str]:
         """Card number -> confirmed answer, for every card confirmed since the last reset."""

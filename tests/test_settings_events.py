@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -35,6 +37,15 @@ def test_environment_then_flags() -> None:
 def test_a_bad_variable_is_named() -> None:
     with pytest.raises(ValueError, match="CARDCHECK_PORT"):
         Settings.load(env={"CARDCHECK_PORT": "eighty"})
+
+
+def test_the_schools_time_zone_is_a_setting_defaulting_to_the_machines() -> None:
+    berlin = Settings.load(env={"CARDCHECK_TIME_ZONE": "Europe/Berlin"})
+    assert berlin.zone == ZoneInfo("Europe/Berlin")
+    local = Settings.load(env={}).zone
+    assert local.utcoffset(datetime.now()) == datetime.now().astimezone().utcoffset()
+    with pytest.raises(ValueError, match="CARDCHECK_TIME_ZONE"):
+        Settings.load(env={"CARDCHECK_TIME_ZONE": "Mars/Olympus"})
 
 
 def test_events_round_trip_and_unknown_types_are_refused() -> None:

@@ -225,10 +225,12 @@ def cmd_roster_import(args: argparse.Namespace) -> int:
         if cls is None:
             cls = store.create_class(args.class_name, now=time.time())
             print(f"created class {cls['name']!r} (id {cls['id']})")
-        taken = {s["card"] for s in store.list_students(cls["id"]) if s["card"] is not None}
+        roster = store.list_students(cls["id"])
+        taken = {s["card"] for s in roster if s["card"] is not None}
+        taken_ids = {s["school_id"] for s in roster if s["school_id"] is not None}
         try:
             # CSV or XLSX (told apart by the zip signature), the same path as the API
-            sheet = read_roster(raw, taken=taken)
+            sheet = read_roster(raw, taken=taken, taken_ids=taken_ids)
         except ValueError as exc:
             print(f"{args.file}: {exc}", file=sys.stderr)
             return 2
@@ -247,7 +249,11 @@ def cmd_roster_import(args: argparse.Namespace) -> int:
             f" ({counts['grouped']} in groups, {len(sheet.rejected)} rejected)"
         )
         for row in sheet.rows:
-            print(f"  card {row.card:>2}  {row.name}" + (f"  [{row.group}]" if row.group else ""))
+            print(
+                f"  card {row.card:>2}  {row.name}"
+                + (f"  ID {row.school_id}" if row.school_id else "")
+                + (f"  [{row.group}]" if row.group else "")
+            )
         return 0
     finally:
         store.close()

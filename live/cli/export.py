@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import argparse
 import sys
-from datetime import UTC, date, datetime, tzinfo
+from datetime import date, tzinfo
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -44,7 +44,9 @@ def add_export_parser(sub: Any) -> None:
         help="; ".join(f"{f.name}: {f.description}" for f in FORMATS.values()) + " (default csv)",
     )
     p.add_argument("--out", required=True, help="file to write ('-' for standard output)")
-    p.add_argument("--tz", help="IANA time zone for dates (default: this computer's)")
+    p.add_argument(
+        "--tz", help="IANA time zone for dates (default: CARDCHECK_TIME_ZONE, or this computer's)"
+    )
     p.add_argument("--db", help="SQLite file (default: cardcheck.sqlite3 in the data folder)")
     p.add_argument(
         "--data-dir", dest="data_dir", help="data folder (default ~/.local/share/cardcheck)"
@@ -52,9 +54,9 @@ def add_export_parser(sub: Any) -> None:
     p.set_defaults(func=cmd_export)
 
 
-def _tz(raw: str | None) -> tzinfo:
+def _tz(raw: str | None, default: tzinfo) -> tzinfo:
     if not raw:
-        return datetime.now().astimezone().tzinfo or UTC
+        return default
     try:
         return ZoneInfo(raw)
     except (ZoneInfoNotFoundError, ValueError):
@@ -69,8 +71,9 @@ def cmd_export(args: argparse.Namespace) -> int:
     if (args.start or args.end) and not args.class_name:
         print("cardcheck export: --from and --to go with --class", file=sys.stderr)
         return 2
-    tz = _tz(args.tz)
-    store = open_store(Settings.load({"db": args.db, "data_dir": args.data_dir}))
+    settings = Settings.load({"db": args.db, "data_dir": args.data_dir})
+    tz = _tz(args.tz, settings.zone)
+    store = open_store(settings)
     try:
         data: ReportData
         if args.session is not None:

@@ -244,7 +244,12 @@ async def list_students(call: Call) -> Any:
 )
 async def add_student(call: Call) -> Any:
     row = await call.db.add_student(
-        call.params["class_id"], call.body["name"], card=call.body.get("card"), now=now()
+        call.params["class_id"],
+        call.body["name"],
+        card=call.body.get("card"),
+        school_id=call.body.get("school_id") or None,
+        email=call.body.get("email") or None,
+        now=now(),
     )
     if call.body.get("active") is False:
         row = await call.db.update_student(row["id"], active=False, now=now())
@@ -259,7 +264,7 @@ async def get_student(call: Call) -> Any:
 @endpoint(
     "PATCH",
     "/classes/{class_id}/students/{student_id}",
-    "Rename, change card, archive or restore a student",
+    "Rename, change card, student ID or email, archive or restore a student",
     body=bodies.StudentPatch,
 )
 async def update_student(call: Call) -> Any:
@@ -281,15 +286,23 @@ async def delete_student(call: Call) -> Any:
 @endpoint(
     "POST",
     "/classes/{class_id}/roster",
-    "Import a roster CSV or XLSX (name or first/last name, optional card and group)",
+    "Import a roster CSV or XLSX (name or first/last name, optional card, group, student ID "
+    "and email)",
     raw_body="text/csv",
     query={"partial": Flag("1 to import the good rows when some are bad")},
 )
 async def import_roster_csv(call: Call) -> Any:
     class_id = call.params["class_id"]
-    taken = {s["card"] for s in await call.db.list_students(class_id) if s["card"] is not None}
+    roster = await call.db.list_students(class_id)
+    taken = {s["card"] for s in roster if s["card"] is not None}
+    taken_ids = {s["school_id"] for s in roster if s["school_id"] is not None}
     try:  # CSV, or XLSX told apart by its zip signature or content type (live.reports.imports)
-        sheet = read_roster(call.raw, call.request.headers.get("content-type", ""), taken=taken)
+        sheet = read_roster(
+            call.raw,
+            call.request.headers.get("content-type", ""),
+            taken=taken,
+            taken_ids=taken_ids,
+        )
     except ValueError as exc:
         raise BadRequest(str(exc)) from None
     rejected = [{"line": line, "reason": reason} for line, reason in sheet.rejected]

@@ -33,6 +33,7 @@ from live.errors import BadRequest
 from live.ids import MAX_ID
 from live.text import (
     NAME_PATTERN,
+    OPTIONAL_EMAIL_PATTERN,
     OPTIONAL_NAME_PATTERN,
     OPTIONAL_TEXT_PATTERN,
     TEXT_PATTERN,
@@ -111,6 +112,14 @@ Note500 = Annotated[
 Note2000 = Annotated[
     str, Field(max_length=2000, pattern=OPTIONAL_TEXT_PATTERN), AfterValidator(_strip)
 ]
+# The school's student ID: one line, up to 64 characters; empty for none.
+SchoolId = Annotated[
+    str, Field(max_length=64, pattern=OPTIONAL_NAME_PATTERN), AfterValidator(_strip)
+]
+
+
+# An email address (live.text's pattern: name, @, a domain with a dot); empty for none.
+Email = Annotated[str, Field(max_length=254, pattern=OPTIONAL_EMAIL_PATTERN)]
 Choices = Annotated[list[Name500], Field(min_length=2, max_length=4)]
 Skills = Annotated[list[Name100], Field(max_length=20)]
 
@@ -178,14 +187,21 @@ class StudentBody(Body):
     name: Name200
     card: Card | None = Field(ABSENT, description="1-64; the next free card if absent or null")
     active: bool = True
+    school_id: SchoolId = Field(
+        ABSENT, description="the school's student ID (unique in the class); empty for none"
+    )
+    email: Email = Field(ABSENT, description="the student's email; empty for none")
 
 
 class StudentPatch(Patch):
-    """A card may change but not become null: archive the student to free it."""
+    """A card may change but not become null: archive the student to free it. An empty
+    ``school_id`` or ``email`` clears it."""
 
     name: Name200 = ABSENT
     card: Card = ABSENT
     active: bool = ABSENT
+    school_id: SchoolId = ABSENT
+    email: Email = ABSENT
 
 
 class GroupBody(Body):

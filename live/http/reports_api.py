@@ -30,7 +30,7 @@ from live.reports.report_html import render_report
 __all__ = ["download", "parse_tz"]
 
 _FORMAT_HELP = "one of " + ", ".join(f"{k} ({f.description})" for k, f in FORMATS.items())
-_TZ = Zone("IANA time zone for dates (default: the server's)")
+_TZ = Zone("IANA time zone for dates (default: the school's, CARDCHECK_TIME_ZONE)")
 _EXPORT_QUERY: dict[str, Param] = {
     "format": Choice(_FORMAT_HELP + "; default csv", options=tuple(FORMATS), code="bad_format"),
     "tz": _TZ,
@@ -39,10 +39,11 @@ _EXPORT_QUERY: dict[str, Param] = {
 _EXPORT_TYPES = tuple(dict.fromkeys(f.media_type.split(";")[0] for f in FORMATS.values()))
 
 
-def parse_tz(raw: str | None) -> tzinfo:
-    """The named zone, or the server's local zone."""
+def parse_tz(raw: str | None, default: tzinfo | None = None) -> tzinfo:
+    """The named zone, or ``default`` (the school's zone, ``Settings.zone``), or the server's
+    local zone."""
     if not raw:
-        return datetime.now().astimezone().tzinfo or UTC
+        return default or datetime.now().astimezone().tzinfo or UTC
     try:
         return ZoneInfo(raw)
     except (ZoneInfoNotFoundError, ValueError):
@@ -69,7 +70,7 @@ def download(data: ReportData, fmt: str, tz: tzinfo) -> Response:
 
 async def _export(call: Call, read: Callable[[tzinfo], ReportData]) -> Response:
     fmt = call.query("format") or "csv"
-    tz = parse_tz(call.query("tz"))
+    tz = parse_tz(call.query("tz"), call.request.app.state.settings.zone)
 
     def work() -> Response:
         return download(read(tz), fmt, tz)
@@ -128,7 +129,7 @@ async def export_set(call: Call) -> Any:
 )
 async def session_report(call: Call) -> Any:
     sid = call.params["session_id"]
-    tz = parse_tz(call.query("tz"))
+    tz = parse_tz(call.query("tz"), call.request.app.state.settings.zone)
 
     def work() -> tuple[str, str]:
         data = read_session(call.store, sid)

@@ -19,13 +19,14 @@ from scanner import (
     Confirmation,
     Detection,
     Detector,
+    Sighting,
     Tracker,
     TrackUpdate,
     decode_image,
     image_size,
 )
 
-__all__ = ["CARD_STATES", "Context", "Scan", "frame_cards", "process_frame"]
+__all__ = ["CARD_STATES", "Context", "Overlay", "Scan", "frame_cards", "process_frame"]
 
 CARD_STATES = ("new", "confirmed", "changed", "unassigned")
 """A card's ``state`` in ``scan.frame``. ``new``: seen, its answer not confirmed yet;
@@ -34,8 +35,8 @@ CARD_STATES = ("new", "confirmed", "changed", "unassigned")
 ``unassigned``: no student of this session's class holds the card, so nothing is recorded."""
 
 
-async def process_frame(scan: Scan, data: bytes, now: float) -> list[dict[str, Any]]:
-    """One encoded frame through the whole flow; returns the cards for the phone's overlay.
+async def process_frame(scan: Scan, data: bytes, now: float) -> Overlay:
+    """One encoded frame through the whole flow; returns what the phone's overlay draws.
 
     Raises ``scanner.ImageError`` for bytes that are not a (safe) image, and ``Conflict`` with
     code ``session_ended`` once the session has ended (``session_interrupted`` while it is
@@ -43,14 +44,27 @@ async def process_frame(scan: Scan, data: bytes, now: float) -> list[dict[str, A
     """
     hints = scan.tracker.hints(now)  # where cards were just seen: the detector looks closer
     loop = asyncio.get_running_loop()  # detect, in the decoding threads, off the loop
-    detections = await loop.run_in_executor(scan.executor, scan.detect, data, hints)
+    sighting = await loop.run_in_executor(scan.executor, scan.look, data, hints)
     context = await scan.context()  # the session now: open question (a new one resets the tracker)
-    update = scan.tracker.update(detections, now)  # track: confirmed reads and changes
+    update = scan.tracker.update(sighting.cards, now)  # track: confirmed reads and changes
     for confirmation in update.confirmations:
         # record -> store -> publish -> rules: Sessions.record commits the response and its
         # event, publishes it on the bus, then runs the rule engine's hooks
         await scan.record(confirmation, context)
-    return frame_cards(update, context)
+    return Overlay(frame_cards(update, context), _corners_list(sighting.unreadable))
+
+
+@dataclass(frozen=True)
+class Overlay:
+    """What the phone draws for a frame: the ``cards`` of ``scan.frame`` (``frame_cards``),
+    and the corners of cards seen but not read (``unreadable``: covered, turned, smeared)."""
+
+    cards: list[dict[str, Any]]
+    unreadable: list[list[list[float]]]
+
+
+def _corners_list(quads: Sequence[Any]) -> list[list[list[float]]]:
+    return [[[round(float(x), 1), round(float(y), 1)] for x, y in q] for q in quads]
 
 
 @dataclass(frozen=True)
@@ -81,6 +95,10 @@ class Scan:
     def detect(
         self, data: bytes, hints: Sequence[tuple[float, float, float]] = ()
     ) -> list[Detection]:
+        """The cards of ``look``."""
+        return self.look(data, hints).cards
+
+    def look(self, data: bytes, hints: Sequence[tuple[float, float, float]] = ()) -> Sighting:
         """Decode at the size the detector needs, and detect (runs in a worker thread).
 
         A frame over ``detect_pixels`` is decoded at a half (a quarter...) of its size: a 4K
@@ -96,10 +114,13 @@ class Scan:
         )
         scale = max(image_size(data)) / max(frame.shape)  # 1, 2, 4 or 8 (EXIF may turn it)
         if scale == 1:
-            return self.detector.detect(frame, hints=hints)
+            return self.detector.inspect(frame, hints=hints)
         small = [(x / scale, y / scale, side / scale) for x, y, side in hints]
-        found = self.detector.detect(frame, hints=small)
-        return [replace(d, corners=d.corners * scale) for d in found]
+        found = self.detector.inspect(frame, hints=small)
+        return Sighting(
+            [replace(d, corners=d.corners * scale) for d in found.cards],
+            [q * scale for q in found.unreadable],
+        )
 
     async def context(self) -> Context:
         """Read the session; a question opened (asked, or re-opened) since the last frame

@@ -5,6 +5,7 @@ frame it decodes::
 
     {"type": "scan.frame", "frame": n, "ms": 12.3, "dropped": 0, "question": "open",
      "cards": [{"card", "answer", "corners", "student": {"id", "name"} | null, "state"}],
+     "unreadable": [[[x, y], [x, y], [x, y], [x, y]], ...],
      "wrong_class": null | {"foreign": 5, "seen": 6, "class_name": "Period 3",
                             "message": "these cards are not Period 3's: ..."}}
 
@@ -12,7 +13,9 @@ frame it decodes::
 turn to its answer, ``dropped`` how many frames were skipped so far (newest wins: while one
 frame is decoded, one waiting frame is kept and an older one dropped, so a slow decoder never
 builds a backlog), ``question`` the current question's status (answers are recorded only while
-it is "open"). States are ``live.realtime.pipeline.CARD_STATES``. ``wrong_class`` is set while
+it is "open"). States are ``live.realtime.pipeline.CARD_STATES``. ``unreadable`` holds the
+marker corners of cards seen but not read (covered, turned too far, smeared), for the page to
+outline so the student can fix the card. ``wrong_class`` is set while
 most cards read lately belong to no student of the session's class (``live.realtime.guard``);
 it comes and goes in the session's log too (``scanner.mismatched``,
 ``scanner.matched``), so the console says it as well.
@@ -174,7 +177,7 @@ async def _work(
         start = time.perf_counter()
         now = time.monotonic()
         try:
-            cards = await process_frame(scan, frame, now)
+            overlay = await process_frame(scan, frame, now)
         except ImageError as exc:
             await _send(ws, lock, error_message("bad_image", str(exc)))
             continue
@@ -194,6 +197,7 @@ async def _work(
             await _send(ws, lock, error_message("internal", "this frame failed; see the log"))
             continue
         decoded += 1
+        cards = overlay.cards
         verdict, changed = guard.observe(((c["card"], c["student"] is None) for c in cards), now)
         if changed:
             warning: Payload = (
@@ -209,6 +213,7 @@ async def _work(
             "dropped": inbox.dropped,
             "question": scan.status,
             "cards": cards,
+            "unreadable": overlay.unreadable,
             "wrong_class": _wrong_class(verdict, scan.class_name),
         }
         await _send(ws, lock, json.dumps(message, separators=(",", ":")))

@@ -7,16 +7,18 @@ Formats (``FORMATS``: name -> ``Format`` with its media type and file extension)
                question's heading carries its key ("Q1 (key B)", "Q2 (poll)"). Its group is ``Student.group``:
                the group at the session for one session, the current group for a class over
                dates or a question set (a row spans many sessions).
-``long``       one row per response (session, date, question, skills, student, card, group,
+``long``       one row per response (session, date, question, skills, the school's student ID,
+               cardcheck's own student number, student, card, group,
                answer, correct, first seen, last changed, changes, source, late). Its group is the
                one the student was in at that response's session (``session_groups``: at the
                session's start), so a later move never relabels past answers.
 ``xlsx``       sheets Scores (correct cells green, wrong red), Responses, Items, Groups, Skills,
                Flags and Check-ins; frozen header rows, fitted column widths.
 ``json``       the same data, documented in docs/export-json.md.
-``canvas``     Canvas's gradebook import CSV: Student, ID, SIS User ID, SIS Login ID, Section,
-               then one assignment column per session (points = questions right), with the
-               "Points Possible" row Canvas itself writes.
+``canvas``     Canvas's gradebook import CSV: Student, ID, SIS User ID (the school's student
+               ID), SIS Login ID, Section, then one assignment column per session (points: the
+               score out of the session's scored questions), with the "Points Possible" row
+               Canvas itself writes.
 ``oneroster``  a OneRoster 1.2 CSV zip (bulk): manifest.csv, categories.csv, lineItems.csv (one
                line item per session) and results.csv (one result per student and session).
 
@@ -103,6 +105,42 @@ class _Clock:
         return f"{parts[0]}{s - m * 60:02d}{parts[1]}"
 
 
+class _Cells:
+    """How a time, a percent and a yes/no are written: as text for CSV (ISO 8601 times with
+    their offset, whole percents, TRUE/FALSE), as typed cells for XLSX (``typed``): Excel
+    date-times in the school's zone ``tz`` (Excel has no zones, so the local wall time), a
+    fraction shown as a percent, a boolean."""
+
+    def __init__(self, tz: tzinfo, *, typed: bool) -> None:
+        self.tz = tz
+        self.typed = typed
+        self.clock = _Clock(tz)
+        self.minutes: dict[int, datetime] = {}
+
+    def time(self, t: float | None) -> Any:
+        if not self.typed:
+            return self.clock.iso(t)
+        if t is None:
+            return None
+        s = math.floor(t)
+        m = s // 60
+        base = self.minutes.get(m)
+        if base is None:
+            base = self.minutes[m] = datetime.fromtimestamp(m * 60, self.tz).replace(tzinfo=None)
+        return base.replace(second=s - m * 60)
+
+    def percent(self, x: float | None) -> Any:
+        """``x`` in 0-100."""
+        if x is None:
+            return None
+        return Styled(x / 100, "percent") if self.typed else _pct(x)
+
+    def flag(self, yes: bool | None) -> Any:
+        if yes is None:
+            return None
+        return yes if self.typed else ("TRUE" if yes else "FALSE")
+
+
 def _day(t: float, tz: tzinfo) -> str:
     return datetime.fromtimestamp(t, tz).date().isoformat()
 
@@ -142,6 +180,8 @@ SCORE_HEADER = [
     "Card",
     "First name",
     "Last name",
+    "Student ID",
+    "Email",
     "Group",
     "Score %",
     "Correct",
@@ -151,7 +191,9 @@ SCORE_HEADER = [
 
 
 def _score_rows(data: ReportData, tz: tzinfo, *, styled: bool) -> tuple[list[str], list[list[Any]]]:
-    """The scoresheet: a row per student (the key is in the question headings, not a row)."""
+    """The scoresheet: a row per student (the key is in the question headings, not a row).
+    ``styled`` (XLSX): answers coloured right or wrong, the score a typed percent."""
+    cells = _Cells(tz, typed=styled)
     scores = student_scores(data)
     keys = {q.asked_id: q.correct for q in data.questions}
     answers: dict[int, dict[int, str]] = defaultdict(dict)
@@ -166,8 +208,10 @@ def _score_rows(data: ReportData, tz: tzinfo, *, styled: bool) -> tuple[list[str
             s.card,
             s.first_name,
             s.last_name,
+            s.school_id,
+            s.email,
             s.group,
-            _pct(sc.percent),
+            cells.percent(sc.percent),
             sc.correct,
             sc.answered,
             sc.asked,
@@ -190,6 +234,7 @@ LONG_HEADER = [
     "Prompt",
     "Skills",
     "Student ID",
+    "cardcheck student no.",
     "Student",
     "Card",
     "Group",
@@ -203,14 +248,14 @@ LONG_HEADER = [
 ]
 
 
-def _long_rows(data: ReportData, tz: tzinfo) -> Iterator[list[Any]]:
+def _long_rows(data: ReportData, cells: _Cells) -> Iterator[list[Any]]:
     questions = {q.asked_id: q for q in data.questions}
     students = {s.id: s for s in data.students}
     sessions = {s.id: s for s in data.sessions}
-    days = {s.id: _day(s.started_at, tz) for s in data.sessions}
+    days = {s.id: _day(s.started_at, cells.tz) for s in data.sessions}
     names = {g.id: g.name for g in data.groups}
     group_at = session_groups(data.sessions, data.stays)
-    iso = _Clock(tz).iso
+    when, flag = cells.time, cells.flag
     for r in data.responses:
         q = questions[r.asked_id]
         s = students.get(r.student_id)
@@ -222,17 +267,18 @@ def _long_rows(data: ReportData, tz: tzinfo) -> Iterator[list[Any]]:
             q.number,
             q.prompt,
             "; ".join(q.skills),
+            s.school_id if s else None,
             r.student_id,
             s.name if s else "",
             r.card,
             None if gid is None else names.get(gid),
             r.answer,
-            None if q.correct is None else ("TRUE" if r.answer == q.correct else "FALSE"),
-            iso(r.first_at),
-            iso(r.updated_at),
+            None if q.correct is None else flag(r.answer == q.correct),
+            when(r.first_at),
+            when(r.updated_at),
             r.changes,
             r.source,
-            "TRUE" if r.late else "FALSE",
+            flag(r.late),
         ]
 
 
@@ -266,11 +312,10 @@ ITEM_HEADER = [
 ]
 
 
-def _share(x: float | None) -> int | None:
-    return None if x is None else _pct(100 * x)
+def _item_rows(data: ReportData, cells: _Cells) -> list[list[Any]]:
+    def share(x: float | None) -> Any:
+        return None if x is None else cells.percent(100 * x)
 
-
-def _item_rows(data: ReportData) -> list[list[Any]]:
     rows = []
     for it in item_analysis(data):
         shares = {c.choice: c for c in it.choices}
@@ -282,17 +327,17 @@ def _item_rows(data: ReportData) -> list[list[Any]]:
             it.correct or "(poll)",
             it.answered,
             it.right,
-            _pct(it.percent_correct),
+            cells.percent(it.percent_correct),
             None if it.discrimination is None else round(it.discrimination, 3),
             it.discrimination_n,
             None if it.upper_lower is None else round(it.upper_lower, 3),
             it.top_n,
             it.bottom_n,
         ]
-        row += [_share(shares[a].share) if a in shares else None for a in "ABCD"]
+        row += [share(shares[a].share) if a in shares else None for a in "ABCD"]
         for a in "ABCD":
             c = shares.get(a)
-            row += [None, None] if c is None else [_share(c.top), _share(c.bottom)]
+            row += [None, None] if c is None else [share(c.top), share(c.bottom)]
         row.append(it.note)
         rows.append(row)
     return rows
@@ -312,7 +357,7 @@ GROUP_HEADER = [
 ]
 
 
-def _group_rows(data: ReportData) -> list[list[Any]]:
+def _group_rows(data: ReportData, cells: _Cells) -> list[list[Any]]:
     scores = student_scores(data)
     goals: dict[int, list[str]] = defaultdict(list)
     for goal in data.goals:
@@ -330,7 +375,7 @@ def _group_rows(data: ReportData) -> list[list[Any]]:
                 sc.answered,
                 sc.asked,
                 sc.correct,
-                _pct(sc.percent),
+                cells.percent(sc.percent),
                 " | ".join(goals[g.id]),
             ]
         )
@@ -340,7 +385,7 @@ def _group_rows(data: ReportData) -> list[list[Any]]:
 SKILL_HEADER = ["Kind", "Who", "Skill", "Session", "Date", "Answered", "Correct", "Score %"]
 
 
-def _skill_rows(data: ReportData, tz: tzinfo) -> Iterator[list[Any]]:
+def _skill_rows(data: ReportData, cells: _Cells) -> Iterator[list[Any]]:
     names = {s.id: s.name for s in data.students}
     groups = {g.id: g.name for g in data.groups}
     for kind, points, who in (
@@ -353,10 +398,10 @@ def _skill_rows(data: ReportData, tz: tzinfo) -> Iterator[list[Any]]:
                 who.get(p.who, str(p.who)),
                 p.skill,
                 p.session_id,
-                _day(p.started_at, tz),
+                _day(p.started_at, cells.tz),
                 p.answered,
                 p.correct,
-                _pct(p.percent),
+                cells.percent(p.percent),
             ]
 
 
@@ -374,31 +419,31 @@ FLAG_HEADER = [
 CHECKIN_HEADER = ["Started", "Ended", "Session", "Group", "Note", "Goal", "Next step"]
 
 
-def _flag_rows(data: ReportData, tz: tzinfo) -> list[list[Any]]:
+def _flag_rows(data: ReportData, cells: _Cells) -> list[list[Any]]:
     names = {s.id: s.name for s in data.students}
     groups = {g.id: g.name for g in data.groups}
     return [
         [
-            _iso(f.raised_at, tz),
+            cells.time(f.raised_at),
             f.session_id,
             groups.get(f.group_id or 0),
             names.get(f.student_id or 0),
             f.rule,
             f.severity,
             f.message,
-            _iso(f.resolved_at, tz),
+            cells.time(f.resolved_at),
             f.resolution,
         ]
         for f in data.flags
     ]
 
 
-def _checkin_rows(data: ReportData, tz: tzinfo) -> list[list[Any]]:
+def _checkin_rows(data: ReportData, cells: _Cells) -> list[list[Any]]:
     groups = {g.id: g.name for g in data.groups}
     return [
         [
-            _iso(c.started_at, tz),
-            _iso(c.ended_at, tz),
+            cells.time(c.started_at),
+            cells.time(c.ended_at),
             c.session_id,
             groups.get(c.group_id),
             c.note,
@@ -422,7 +467,7 @@ def scoresheet_csv(data: ReportData, *, tz: tzinfo = UTC) -> bytes:
 
 def long_csv(data: ReportData, *, tz: tzinfo = UTC) -> bytes:
     """One row per response; its Group is the student's group at that response's session."""
-    return _csv([LONG_HEADER, *_long_rows(data, tz)])
+    return _csv([LONG_HEADER, *_long_rows(data, _Cells(tz, typed=False))])
 
 
 def _safe_text(text: str) -> str:
@@ -430,23 +475,30 @@ def _safe_text(text: str) -> str:
 
 
 def xlsx(data: ReportData, *, tz: tzinfo = UTC) -> bytes:
+    """The workbook, its cells typed: booleans, numbers, percents (a fraction shown as 67%)
+    and Excel date-times, in the school's zone ``tz``."""
+    cells = _Cells(tz, typed=True)
     header, rows = _score_rows(data, tz, styled=True)
     q_widths = [max(len(h) + 2, 5) for h in header[len(SCORE_HEADER) :]]
     sheets = [
         Sheet(
-            "Scores", header, rows, widths=[6, 14, 16, 12, 8, 8, 9, 7, *q_widths], freeze_columns=3
+            "Scores",
+            header,
+            rows,
+            widths=[6, 14, 16, 12, 24, 12, 8, 8, 9, 7, *q_widths],
+            freeze_columns=3,
         ),
         Sheet(
             "Responses",
             LONG_HEADER,
-            _long_rows(data, tz),
-            widths=[8, 11, 14, 9, 40, 18, 10, 24, 6, 12, 7, 8, 25, 25, 8, 7],
+            _long_rows(data, cells),
+            widths=[8, 11, 14, 9, 40, 18, 12, 10, 24, 6, 12, 7, 8, 20, 20, 8, 7, 6],
         ),
-        Sheet("Items", ITEM_HEADER, _item_rows(data)),
-        Sheet("Groups", GROUP_HEADER, _group_rows(data)),
-        Sheet("Skills", SKILL_HEADER, _skill_rows(data, tz)),
-        Sheet("Flags", FLAG_HEADER, _flag_rows(data, tz)),
-        Sheet("Check-ins", CHECKIN_HEADER, _checkin_rows(data, tz)),
+        Sheet("Items", ITEM_HEADER, _item_rows(data, cells)),
+        Sheet("Groups", GROUP_HEADER, _group_rows(data, cells)),
+        Sheet("Skills", SKILL_HEADER, _skill_rows(data, cells)),
+        Sheet("Flags", FLAG_HEADER, _flag_rows(data, cells)),
+        Sheet("Check-ins", CHECKIN_HEADER, _checkin_rows(data, cells)),
     ]
     # every string, headers included, is neutralised once per distinct value
     return write_workbook(sheets, text=_safe_text)
@@ -650,8 +702,13 @@ def canvas_csv(data: ReportData, *, tz: tzinfo = UTC) -> bytes:
     Points possible are the session's scored questions; a student's points are ``_points`` of
     their score (``live.reports.score``), so Canvas's percent is the scoresheet's. A student
     asked none of a session's questions (not yet on the roster) gets an empty cell, so Canvas
-    leaves that grade alone. ID, SIS User ID and SIS Login ID are empty (cardcheck does not know
-    Canvas's ids): Canvas then matches students by name and asks about the rest on import.
+    leaves that grade alone.
+
+    Canvas matches a row to a student by any one of Student (``Last, First``), ID (Canvas's own
+    user id) or SIS User ID (the school's student ID), with SIS Login ID and Section beside
+    them, the columns of its own gradebook export. SIS User ID carries the school's student ID
+    from the roster; ID and SIS Login ID are empty because cardcheck cannot know Canvas's user
+    ids or logins. A student without a school ID is matched by name.
     """
     possible = _possible(data)
     by_session = score_by_session(data)
@@ -666,7 +723,7 @@ def canvas_csv(data: ReportData, *, tz: tzinfo = UTC) -> bytes:
     for st in data.students:
         first, last = st.first_name, st.last_name
         section = sections.get(st.class_id, data.title if data.scope == "class" else "")
-        row: list[Any] = [f"{last}, {first}" if last else first, "", "", "", section]
+        row: list[Any] = [f"{last}, {first}" if last else first, "", st.school_id, "", section]
         for sid in sessions:
             sc = by_session.get((sid, st.id))
             row.append(None if sc is None else _points(sc, possible[sid]))
@@ -697,6 +754,12 @@ ONEROSTER_FILES = (
     "userResources",
     "users",
 )
+# The OneRoster 1.2 CSV binding (1EdTech, "OneRoster: CSV Binding 1.2.1", section 3: the CSV
+# files; lineItems.csv and results.csv of the gradebook files), in its column order. The 1EdTech
+# text itself could not be consulted where this was written: the names and order follow an
+# independent validator of the 1.2 binding, so the README calls the format unverified.
+# academicSessionSourcedId and schoolSourcedId are required there, but cardcheck knows no
+# school or term: they are left empty for the receiving system to map, like the class ids.
 LINE_ITEM_HEADER = [
     "sourcedId",
     "status",
@@ -707,9 +770,10 @@ LINE_ITEM_HEADER = [
     "dueDate",
     "classSourcedId",
     "categorySourcedId",
-    "gradingPeriodSourcedId",
+    "academicSessionSourcedId",
     "resultValueMin",
     "resultValueMax",
+    "schoolSourcedId",
 ]
 RESULT_HEADER = [
     "sourcedId",
@@ -719,14 +783,16 @@ RESULT_HEADER = [
     "studentSourcedId",
     "scoreStatus",
     "score",
-    "textScore",
     "scoreDate",
     "comment",
+    "textScore",
+    "classSourcedId",
     "inProgress",
     "incomplete",
     "late",
     "missing",
 ]
+CATEGORY_HEADER = ["sourcedId", "status", "dateLastModified", "title", "weight"]
 CATEGORY_ID = "cardcheck-formative-checks"
 
 
@@ -746,8 +812,9 @@ def _plain_csv(rows: Iterable[Sequence[Any]]) -> bytes:
 def oneroster_zip(data: ReportData, *, tz: tzinfo = UTC) -> bytes:
     """A OneRoster 1.2 bulk CSV set: a line item per session, a result per student who answered.
 
-    sourcedIds are ``cardcheck-class-N``, ``cardcheck-session-N`` (line items),
-    ``cardcheck-student-N`` and ``cardcheck-result-S-N``; classes and users are declared absent
+    sourcedIds are ``cardcheck-class-N``, ``cardcheck-session-N`` (line items) and
+    ``cardcheck-result-S-N``; a student is the school's student ID from the roster (the id the
+    school's systems know them by), or ``cardcheck-student-N`` for one without; classes and users are declared absent
     in the manifest: the receiving gradebook already has them and maps these ids. ``score`` is
     the student's score (``live.reports.score``) as points out of ``resultValueMax``, the
     session's scored questions (``_points``).
@@ -763,10 +830,8 @@ def oneroster_zip(data: ReportData, *, tz: tzinfo = UTC) -> bytes:
     ]
     manifest += [[f"file.{f}", "bulk" if f in present else "absent"] for f in ONEROSTER_FILES]
     manifest += [["source.systemName", "cardcheck"], ["source.systemCode", "cardcheck"]]
-    categories = [
-        ["sourcedId", "status", "dateLastModified", "title"],
-        [CATEGORY_ID, "", "", "Formative checks"],
-    ]
+    # status and dateLastModified stay empty: in a bulk file they are not used
+    categories = [CATEGORY_HEADER, [CATEGORY_ID, "", "", "Formative checks", ""]]
     items: list[list[Any]] = [LINE_ITEM_HEADER]
     for s in sessions:
         items.append(
@@ -783,6 +848,7 @@ def oneroster_zip(data: ReportData, *, tz: tzinfo = UTC) -> bytes:
                 "",
                 "0.0",
                 f"{possible[s.id]:.1f}",
+                "",
             ]
         )
     results: list[list[Any]] = [RESULT_HEADER]
@@ -798,16 +864,18 @@ def oneroster_zip(data: ReportData, *, tz: tzinfo = UTC) -> bytes:
                     "",
                     "",
                     f"cardcheck-session-{s.id}",
-                    f"cardcheck-student-{st.id}",
+                    st.school_id or f"cardcheck-student-{st.id}",
                     "fully graded",
                     _decimal(_points(sc, possible[s.id])),
-                    "",
                     day,
                     f"{sc.correct} right of {sc.asked} asked, {sc.answered} answered",
                     "",
+                    f"cardcheck-class-{s.class_id}",
                     "",
                     "",
                     "",
+                    # asked but answered nothing: missing (a card never seen, a student away)
+                    "true" if sc.answered == 0 else "false",
                 ]
             )
     buf = io.BytesIO()

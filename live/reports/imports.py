@@ -82,18 +82,25 @@ def xlsx_rows(raw: bytes, *, max_rows: int = 5000) -> list[list[str]]:
 
 
 def read_roster(
-    raw: bytes, content_type: str = "", *, max_card: int = 64, taken: set[int] | None = None
+    raw: bytes,
+    content_type: str = "",
+    *,
+    max_card: int = 64,
+    taken: set[int] | None = None,
+    taken_ids: set[str] | None = None,
 ) -> RosterSheet:
     """A roster upload, CSV (UTF-8) or XLSX; ``ValueError`` with a message for a bad file."""
     if is_xlsx(raw, content_type):
-        return parse_roster_rows(xlsx_rows(raw), max_card=max_card, taken=taken)
+        return parse_roster_rows(
+            xlsx_rows(raw), max_card=max_card, taken=taken, taken_ids=taken_ids
+        )
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError:
         raise ValueError("the roster must be UTF-8 text or an XLSX workbook") from None
     from live.reports.roster import parse_roster
 
-    return parse_roster(text, max_card=max_card, taken=taken)
+    return parse_roster(text, max_card=max_card, taken=taken, taken_ids=taken_ids)
 
 
 # -- question sets -------------------------------------------------------------------------

@@ -106,6 +106,8 @@ class Student:
     active: bool
     joined_at: float = 0.0  # when the student was added to the class's roster
     left_at: float | None = None  # when they left it; None while they are on it
+    school_id: str | None = None  # the school's student ID (cardcheck's own is ``id``)
+    email: str | None = None
 
     @property
     def first_name(self) -> str:
@@ -272,6 +274,7 @@ def read_session_scores(store: Reader, session_ids: Sequence[int]) -> dict[int, 
             group=None,
             active=bool(r["active"]),
             joined_at=r["created_at"],
+            left_at=r["left_at"],
         )
         for r in roster
     )
@@ -413,6 +416,9 @@ def _read(
                     group=None if gid is None else names.get(gid),
                     active=bool(s["active"]),
                     joined_at=s["created_at"],
+                    left_at=s["left_at"],
+                    school_id=s["school_id"],
+                    email=s["email"],
                 )
             )
         gids = [g.id for g in groups]

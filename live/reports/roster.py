@@ -2,20 +2,22 @@
 
 Pure: text in, rows and rejections out. Accepts the shapes common gradebooks export: a ``name``
 column (also ``student``, ``student name``, ``full name``), or ``first name`` and ``last name``
-columns; optional ``card`` and ``group`` columns. Header matching ignores case, spaces, ``_``
+columns; optional ``card`` and ``group`` columns, and the school's identifiers: ``student id``
+(also ``sis id``, ``sis user id``, ``id``, ``student number``) and ``email``. Header matching ignores case, spaces, ``_``
 and ``-``. A byte-order mark and ``;`` or tab separators are handled.
 """
 
 from __future__ import annotations
 
 import csv
+import dataclasses
 import io
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 
 from live.errors import BadRequest
 from live.ids import parse_int
-from live.text import name_problem
+from live.text import email_problem, name_problem
 
 __all__ = ["RosterRow", "RosterSheet", "csv_rows", "parse_roster", "parse_roster_rows"]
 
@@ -25,6 +27,11 @@ _FIRST = {"firstname", "givenname", "first", "forename"}
 _LAST = {"lastname", "surname", "familyname", "last"}
 _CARD = {"card", "cardnumber", "cardno", "number"}
 _GROUP = {"group", "groupname", "team", "table"}
+# most specific first: in a Canvas gradebook export "ID" is Canvas's own number and
+# "SIS User ID" the school's
+_SCHOOL_ID = ("studentid", "sisuserid", "sisid", "schoolid", "studentnumber", "id")
+_EMAIL = {"email", "emailaddress", "studentemail", "mail"}
+MAX_SCHOOL_ID = 64
 
 
 @dataclass(frozen=True)
@@ -33,6 +40,8 @@ class RosterRow:
     name: str
     card: int | None
     group: str | None
+    school_id: str | None = None  # the school's student ID
+    email: str | None = None
 
 
 @dataclass
@@ -65,8 +74,15 @@ def csv_rows(
         yield row
 
 
-def parse_roster(text: str, *, max_card: int = 64, taken: set[int] | None = None) -> RosterSheet:
-    """Parse a roster; ``taken`` are cards already used in the class.
+def parse_roster(
+    text: str,
+    *,
+    max_card: int = 64,
+    taken: set[int] | None = None,
+    taken_ids: set[str] | None = None,
+) -> RosterSheet:
+    """Parse a roster; ``taken`` are cards and ``taken_ids`` student IDs already used in the
+    class.
 
     Raises ``ValueError`` when the file has no usable header (no name columns). Row problems
     (no name, a card that is not a number, out of range, or used twice) are rejections.
@@ -77,11 +93,17 @@ def parse_roster(text: str, *, max_card: int = 64, taken: set[int] | None = None
         dialect: type[csv.Dialect] | csv.Dialect = csv.Sniffer().sniff(sample, delimiters=",;\t")
     except csv.Error:
         dialect = csv.excel
-    return parse_roster_rows(csv_rows(text, dialect), max_card=max_card, taken=taken)
+    return parse_roster_rows(
+        csv_rows(text, dialect), max_card=max_card, taken=taken, taken_ids=taken_ids
+    )
 
 
 def parse_roster_rows(
-    rows: Iterable[list[str]], *, max_card: int = 64, taken: set[int] | None = None
+    rows: Iterable[list[str]],
+    *,
+    max_card: int = 64,
+    taken: set[int] | None = None,
+    taken_ids: set[str] | None = None,
 ) -> RosterSheet:
     """``parse_roster`` on rows of cells already split (a CSV reader, a spreadsheet's rows)."""
     reader = iter(rows)
@@ -96,6 +118,8 @@ def parse_roster_rows(
 
     name_i, first_i, last_i = col(_NAME), col(_FIRST), col(_LAST)
     card_i, group_i = col(_CARD), col(_GROUP)
+    school_i = next((keys.index(k) for k in _SCHOOL_ID if k in keys), None)
+    email_i = col(_EMAIL)
     if name_i is None and first_i is None and last_i is None:
         raise ValueError(
             "no name column: the first row must name the columns, e.g. name,card,group "
@@ -103,6 +127,7 @@ def parse_roster_rows(
         )
     sheet = RosterSheet()
     seen_cards = set(taken or ())
+    seen_ids = set(taken_ids or ())
     for line, cells in enumerate(reader, start=2):
         if not any(c.strip() for c in cells):
             continue
@@ -128,6 +153,21 @@ def parse_roster_rows(
         if problem is not None:
             sheet.rejected.append((line, f"name {problem}"))
             continue
+        school_id = cell(school_i) or None
+        if school_id is not None:
+            if len(school_id) > MAX_SCHOOL_ID:
+                sheet.rejected.append((line, f"student ID longer than {MAX_SCHOOL_ID} characters"))
+                continue
+            if name_problem(school_id) is not None:
+                sheet.rejected.append((line, f"student ID {name_problem(school_id)}"))
+                continue
+            if school_id in seen_ids:
+                sheet.rejected.append((line, f"student ID {school_id!r} is already used"))
+                continue
+        email = cell(email_i) or None
+        if email is not None and email_problem(email) is not None:
+            sheet.rejected.append((line, f"email {email!r} {email_problem(email)}"))
+            continue
         card: int | None = None
         raw_card = cell(card_i)
         if raw_card:
@@ -147,7 +187,13 @@ def parse_roster_rows(
         if group is not None and name_problem(group) is not None:
             sheet.rejected.append((line, f"group name {name_problem(group)}"))
             continue
-        sheet.rows.append(RosterRow(line=line, name=name, card=card, group=group))
+        if school_id is not None:
+            seen_ids.add(school_id)
+        sheet.rows.append(
+            RosterRow(
+                line=line, name=name, card=card, group=group, school_id=school_id, email=email
+            )
+        )
     # cards assigned in order, after every explicit card has been claimed
     free = (n for n in range(1, max_card + 1) if n not in seen_cards)
     assigned: list[RosterRow] = []
@@ -157,7 +203,7 @@ def parse_roster_rows(
             if n is None:
                 sheet.rejected.append((row.line, f"no free card left (1-{max_card})"))
                 continue
-            row = RosterRow(line=row.line, name=row.name, card=n, group=row.group)
+            row = dataclasses.replace(row, card=n)
         assigned.append(row)
     sheet.rows = assigned
     sheet.rejected.sort()

@@ -5,8 +5,10 @@ XlsxWriter is made for writing workbooks and is the fastest well-kept writer for
 as cells. Every sheet gets one frozen header row (and optionally frozen leading columns),
 column widths, and three cell styles (bold header, green "correct", red "wrong").
 
-Values: ``str``, ``int``/``float`` (NaN and infinities become empty), ``bool``, ``None``
-(empty cell) or ``Styled(value, style)``. Strings are always written as text, never as
+Values: ``str``, ``int``/``float`` (NaN and infinities become empty), ``bool`` (an Excel
+boolean), a naive ``datetime.datetime`` (an Excel date-time, shown ``yyyy-mm-dd hh:mm:ss``: the
+caller converts it to the zone it means), ``None`` (empty cell) or ``Styled(value, style)``,
+where style ``percent`` shows a fraction as a whole percent (0.5 as 50%). Strings are always written as text, never as
 formulas, links or numbers; characters XML 1.0 cannot carry (C0 controls other than tab,
 newline and return) become U+FFFD. Formula-injection neutralisation is the caller's job
 (``text=``, see ``live.reports.export``) so that CSV and XLSX agree.
@@ -27,13 +29,15 @@ import xlsxwriter
 
 __all__ = ["Sheet", "Styled", "write_workbook"]
 
-Style = Literal["header", "correct", "wrong"]
+Style = Literal["header", "correct", "wrong", "percent"]
 _CREATED = datetime.datetime(2000, 1, 1, tzinfo=datetime.UTC)
 _ILLEGAL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 _STYLES: dict[str, dict[str, Any]] = {
     "header": {"bold": True, "bottom": 1},
     "correct": {"bg_color": "#C6EFCE", "font_color": "#006100"},
     "wrong": {"bg_color": "#FFC7CE", "font_color": "#9C0006"},
+    "percent": {"num_format": "0%"},
+    "datetime": {"num_format": "yyyy-mm-dd hh:mm:ss"},
 }
 
 
@@ -91,6 +95,7 @@ def _write_rows(
     year's export: a million cells, so no generic ``write`` dispatch per cell)."""
     write_string, write_number = ws.write_string, ws.write_number
     write_boolean, write = ws.write_boolean, ws.write
+    write_datetime, when = ws.write_datetime, formats["datetime"]
     for r, row in enumerate(rows, start=1):
         for c, value in enumerate(row):
             kind = type(value)
@@ -104,6 +109,8 @@ def _write_rows(
                     write_number(r, c, value)
             elif kind is bool:
                 write_boolean(r, c, value)
+            elif kind is datetime.datetime:
+                write_datetime(r, c, value, when)
             elif kind is Styled:
                 v = value.value
                 cell = string(v) if isinstance(v, str) else _cell(v, convert)

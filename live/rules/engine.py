@@ -42,7 +42,9 @@ from live.events import (
 )
 from live.rules.metrics import (
     CLASS,
+    CLASS_METRICS,
     CLOCK_METRICS,
+    RUN_METRICS,
     Context,
     Key,
     Measure,
@@ -144,7 +146,7 @@ class Engine:
                 for c in r.when
                 if c.of != "class"
                 and c.metric not in CLOCK_METRICS
-                and c.metric != "accuracy_vs_class"
+                and c.metric not in CLASS_METRICS
             )
             for r in self.rules
         }
@@ -275,7 +277,8 @@ class Engine:
             return Measure(None)
         if subject == CLASS:  # the class is the context of a call, not its evidence
             since, anchor = 0, None
-        k = (c.metric, subject, c.window, c.n, c.skill, since, anchor)
+        least = c.min_count if c.metric in RUN_METRICS else 0
+        k = (c.metric, subject, c.window, c.n, c.skill, since, anchor, least)
         m = cache.get(k)
         if m is None:
             m = self.metrics.measure(
@@ -287,6 +290,7 @@ class Engine:
                 now=now,
                 since=since,
                 anchor=anchor,
+                min_count=least,
             )
             cache[k] = m
         return m
@@ -542,7 +546,7 @@ class Engine:
 
 def _reads(rule: Rule) -> tuple[bool, bool]:
     """Whether ``rule`` reads the class (so any answer may change it) and the clock."""
-    reads_class = any(c.of == "class" or c.metric == "accuracy_vs_class" for c in rule.when)
+    reads_class = any(c.of == "class" or c.metric in CLASS_METRICS for c in rule.when)
     return reads_class, any(c.metric in CLOCK_METRICS for c in rule.when)
 
 

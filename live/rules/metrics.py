@@ -28,6 +28,7 @@ attendance, so an absent student lowers the response rate like a card that was n
 from __future__ import annotations
 
 import bisect
+import math
 from collections import Counter
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
@@ -47,8 +48,10 @@ from live.events import (
 
 __all__ = [
     "CLASS",
+    "CLASS_METRICS",
     "CLOCK_METRICS",
     "METRICS",
+    "RUN_METRICS",
     "Context",
     "Group",
     "Key",
@@ -74,6 +77,10 @@ CLOCK_METRICS = frozenset(
     }
 )
 """Metrics whose value changes with ``now`` alone."""
+CLASS_METRICS = frozenset({"accuracy_vs_class", "lost_odds"})
+"""Metrics of a student or a group that read the rest of the class as well."""
+RUN_METRICS = frozenset({"lost_odds"})
+"""Metrics that pick a run of their window, among those with the condition's minimum evidence."""
 CLASS: Key = ("c", 0)
 WEEK = 7 * 86400.0
 
@@ -292,6 +299,15 @@ METRICS: dict[str, MetricSpec] = {
         details=("answer", "choice", "chose", "answered", "question", "skill"),
         description="share of answers that are the most chosen wrong choice",
     ),
+    "lost_odds": MetricSpec(
+        _G,
+        frozenset({"closed", "last"}),
+        True,
+        details=("right", "scored", "questions", "expected"),
+        description="how many times likelier the group's answers are if it is lost than if it "
+        "keeps up with the other groups, on the run of the last n closed questions that "
+        "tells most",
+    ),
     "trend": MetricSpec(
         _SGC,
         frozenset({"last"}),
@@ -364,6 +380,7 @@ class SessionMetrics:
         self._share_cache: tuple[tuple[float, int], dict[int, tuple[float, int]]] = ((-1.0, 0), {})
         self._since = 0  # the bounds of the measure being read (see ``measure``)
         self._anchor: int | None = None
+        self._min_count = 0
 
     # -- apply ---------------------------------------------------------------------------
 
@@ -557,19 +574,22 @@ class SessionMetrics:
         now: float,
         since: int = 0,
         anchor: int | None = None,
+        min_count: int = 0,
     ) -> Measure:
         """``metric`` for subject ``key`` over ``window``; ``Measure(None)`` when undefined.
 
         ``skill`` "goal" means the skill of the subject's group. ``since`` and ``anchor``
-        narrow the question windows (see the module's docstring). Raises ``KeyError`` for an
-        unknown metric (rules are validated before they get here).
+        narrow the question windows (see the module's docstring). ``min_count`` is the evidence
+        the condition asks for, for a metric that picks part of its window (``lost_odds``
+        picks its run among those with that many answers). Raises ``KeyError`` for an unknown
+        metric (rules are validated before they get here).
         """
         if skill == "goal":
             skill = self._group_skill(key)
             if skill is None:
                 return NOTHING
         fn: Callable[..., Measure] = getattr(self, "_m_" + metric)
-        self._since, self._anchor = since, anchor
+        self._since, self._anchor, self._min_count = since, anchor, min_count
         return fn(key, window, n, skill, now)
 
     def _group_skill(self, key: Key) -> str | None:
@@ -655,6 +675,82 @@ class SessionMetrics:
                 "skill": ", ".join(question.skills) or "this question",
                 "key": f"asked:{a.id}",
             },
+        )
+
+    def _m_lost_odds(self, key: Key, window: str, n: int, skill: str | None, now: float) -> Measure:
+        """How many times likelier the group's answers are if it is lost than if it keeps up.
+
+        Keeping up, a group answers a question as the other groups did: right as often as they
+        were (so a hard question or a slow start, hard for everyone, is no evidence), and wrong
+        with the wrong choices in their proportions (a distractor that took the class in is
+        none either). Lost, it gets ``LOST_RATE`` right, little better than a guess, and its
+        wrong answers are either spread over the wrong choices or most of them one shared wrong
+        choice (a misconception), equally likely. The value is the ratio of the two likelihoods
+        of the group's answers over a run of questions: the latest, the latest two, ... up to
+        the whole window, whichever run tells most (trouble that started on the latest question
+        is not averaged away by the ones before it). ``count`` and ``students`` are the answers
+        and students of the whole window, the minimum evidence a condition asks of it.
+        """
+        asked = self.window(window, n, since=self._since, anchor=self._anchor)
+        log_ratio = 0.0
+        right = scored = 0
+        expected = 0.0
+        students: set[int] = set()
+        best: tuple[float, int, int, int, float, int] | None = None
+        for back, a in enumerate(reversed(asked), start=1):
+            per = self.per_question[a]
+            mine = per.get(key)
+            question = self.ctx.questions.get(self.asked[a].question)
+            if mine is None or not mine.scored or question is None or question.correct is None:
+                continue
+            keeping_up = self._keeping_up(per, key, question)
+            if keeping_up is None:
+                continue  # too few answers from the other groups to say what keeping up is
+            p, shares = keeping_up
+            log_ratio += _lost_log_ratio(mine, p, shares)
+            right += mine.correct
+            scored += mine.scored
+            expected += p * mine.scored
+            students.update(mine.students)
+            if scored >= self._min_count and (best is None or log_ratio > best[0]):
+                best = (log_ratio, right, scored, back, expected / scored, len(students))
+        if best is None:
+            return Measure(None, scored, len(students))
+        log_best, r, sc, questions, rate, who = best
+        return Measure(
+            math.exp(min(log_best, 50.0)),
+            sc,
+            who,
+            {"right": r, "scored": sc, "questions": questions, "expected": rate},
+        )
+
+    def _keeping_up(
+        self, per: Mapping[Key, Tally], key: Key, question: Question
+    ) -> tuple[float, dict[str, float]] | None:
+        """How the other groups answered one question: their share right (leaving out the group
+        that did worst when there are two or more: it may be lost too), bounded by ``MAX_RATE``,
+        and the share of each wrong choice among their wrong answers (``SMOOTHING`` more of
+        each, so a few answers do not decide it). None under ``MIN_OTHERS`` answers."""
+        others = []
+        for g in self.ctx.groups:
+            t = per.get(group_key(g))
+            if t is not None and t.scored and group_key(g) != key:
+                others.append((t.correct / t.scored, t.scored, t.correct, t))
+        if len(others) >= 2:
+            others.remove(min(others, key=lambda o: (o[0], o[1])))
+        scored = sum(o[1] for o in others)
+        if scored < MIN_OTHERS:
+            return None
+        wrong = [c for c in "ABCD"[: max(2, len(question.choices))] if c != question.correct]
+        counts = Counter({c: SMOOTHING for c in wrong})
+        for o in others:
+            for c, k in o[3].wrong.items():
+                if c in counts:
+                    counts[c] += k
+        total = sum(counts.values())
+        return (
+            min(MAX_RATE, sum(o[2] for o in others) / scored),
+            {c: k / total for c, k in counts.items()},
         )
 
     def _m_trend(self, key: Key, window: str, n: int, skill: str | None, now: float) -> Measure:
@@ -790,3 +886,42 @@ class SessionMetrics:
             if scored:
                 points.append(right / scored)
         return tuple(points), frozenset(who)
+
+
+MIN_OTHERS = 4
+"""``lost_odds`` reads a question only when the other groups gave this many scored answers."""
+LOST_RATE = 0.25
+"""How often a lost group gets an answer right, for ``lost_odds``: a guess among four choices."""
+MAX_RATE = 0.8
+"""The most often a group keeping up is expected to be right, for ``lost_odds``: even a group
+that follows slips and guesses now and then, and some of its members follow less well than the
+others, so the other groups' share right is taken at most at this."""
+SMOOTHING = 5
+"""For ``lost_odds``, each wrong choice starts with this many answers before the other groups'
+wrong answers are counted in, so that a few of them do not make a choice look impossible."""
+SHARED = 0.8
+"""In ``lost_odds``'s misconception, the share of a lost group's wrong answers on its one shared
+wrong choice."""
+
+
+def _lost_log_ratio(mine: Tally, p: float, shares: Mapping[str, float]) -> float:
+    """log P(answers | lost) - log P(answers | keeping up) for one group on one question (see
+    ``SessionMetrics._m_lost_odds``); 0 when the others did no better than a lost group."""
+    if p <= LOST_RATE or not shares:
+        return 0.0
+    wrong = mine.scored - mine.correct
+    fine = mine.correct * math.log(p)
+    for c, k in mine.wrong.items():
+        fine += k * math.log((1 - p) * shares.get(c, 1 / len(shares)))
+    lost = mine.correct * math.log(LOST_RATE)
+    spread = lost + wrong * math.log((1 - LOST_RATE) / len(shares))
+    # the shared wrong choice is the group's most chosen one
+    top = max(mine.wrong.values(), default=0)
+    rest = (1 - SHARED) / max(1, len(shares) - 1)
+    shared = (
+        lost
+        + top * math.log((1 - LOST_RATE) * SHARED)
+        + (wrong - top) * math.log((1 - LOST_RATE) * rest)
+    )
+    high = max(spread, shared)
+    return high + math.log(0.5 * math.exp(spread - high) + 0.5 * math.exp(shared - high)) - fine

@@ -1,6 +1,8 @@
 """Classes, students, groups and goals in the store.
 
-A student's card number is unique among the active students of a class. Group membership is a
+A student's card number, and the school's student ID when it has one, are unique among the
+active students of a class; archiving a student records when they left the roster (``left_at``),
+restoring them clears it. Group membership is a
 history: a row per stay, ``left_at`` NULL while it lasts, one current group per student.
 """
 
@@ -45,6 +47,9 @@ _STUDENT = select(
     students.c.card,
     students.c.active,
     students.c.created_at,
+    students.c.left_at,
+    students.c.school_id,
+    students.c.email,
     _current_group,
 )
 
@@ -177,14 +182,46 @@ class ClassroomRecords(Database):
         if clash is not None:
             raise Conflict(f"card {card} already belongs to student {clash} in this class")
 
-    def add_student(self, class_id: int, name: str, *, card: int | None = None, now: float) -> Row:
-        """Add a student; ``card`` None takes the lowest free card. ``Conflict`` if taken."""
+    def _check_school_id(
+        self, db: Connection, class_id: int, school_id: str | None, student: int
+    ) -> None:
+        if school_id is None:
+            return
+        clash = db.execute(
+            select(students.c.id).where(
+                students.c.class_id == class_id,
+                students.c.school_id == school_id,
+                students.c.active == 1,
+                students.c.id != student,
+            )
+        ).scalar()
+        if clash is not None:
+            raise Conflict(
+                f"student ID {school_id!r} already belongs to student {clash} in this class",
+                code="school_id_taken",
+            )
+
+    def add_student(
+        self,
+        class_id: int,
+        name: str,
+        *,
+        card: int | None = None,
+        school_id: str | None = None,
+        email: str | None = None,
+        now: float,
+    ) -> Row:
+        """Add a student; ``card`` None takes the lowest free card. ``Conflict`` if the card or
+        the school's student ID is taken in the class."""
         self.get_class(class_id)
         with self.transaction() as db:
             if card is None:
                 card = self._free_card(db, class_id)
             self._check_card(db, class_id, card, 0)
-            student_id = _insert_student(db, class_id, name, card, now)
+            self._check_school_id(db, class_id, school_id, 0)
+            student_id = _insert_student(
+                db, class_id, name, card, now, school_id=school_id, email=email
+            )
         return self.get_student(student_id)
 
     def update_student(
@@ -196,15 +233,24 @@ class ClassroomRecords(Database):
         name: str | None = None,
         card: int | None = None,
         active: bool | None = None,
+        school_id: str | None = None,
+        email: str | None = None,
     ) -> Row:
+        """Change what is given; ``school_id`` or ``email`` ``""`` clears it. ``Conflict`` for
+        a card or student ID another active student of the class has."""
         row = self.get_student(student_id, class_id=class_id)
         this = update(students).where(students.c.id == student_id)
         with self.transaction() as db:
             if name is not None:
                 db.execute(this.values(name=name))
-            if active is False:
+            if school_id is not None:
+                self._check_school_id(db, row["class_id"], school_id or None, student_id)
+                db.execute(this.values(school_id=school_id or None))
+            if email is not None:
+                db.execute(this.values(email=email or None))
+            if active is False and row["active"]:
                 # archiving frees the card and ends the group stay; history stays
-                db.execute(this.values(active=0))
+                db.execute(this.values(active=0, left_at=now))
                 db.execute(
                     update(group_members)
                     .where(
@@ -215,7 +261,9 @@ class ClassroomRecords(Database):
             elif active is True and not row["active"]:
                 if row["card"] is not None:
                     self._check_card(db, row["class_id"], row["card"], student_id)
-                db.execute(this.values(active=1))
+                current = school_id if school_id is not None else row["school_id"]
+                self._check_school_id(db, row["class_id"], current or None, student_id)
+                db.execute(this.values(active=1, left_at=None))
             if card is not None:
                 self._check_card(db, row["class_id"], card, student_id)
                 db.execute(this.values(card=card))
@@ -412,18 +460,37 @@ class ClassroomRecords(Database):
         )
 
 
-def _insert_student(db: Connection, class_id: int, name: str, card: int | None, now: float) -> int:
+def _insert_student(
+    db: Connection,
+    class_id: int,
+    name: str,
+    card: int | None,
+    now: float,
+    *,
+    school_id: str | None = None,
+    email: str | None = None,
+) -> int:
     try:
         return int(
             db.execute(
                 insert(students)
-                .values(class_id=class_id, name=name, card=card, created_at=now)
+                .values(
+                    class_id=class_id,
+                    name=name,
+                    card=card,
+                    created_at=now,
+                    school_id=school_id,
+                    email=email,
+                )
                 .returning(students.c.id)
             ).scalar_one()
         )
     except IntegrityError:
-        # another process gave the card away between the check and the insert
-        raise Conflict(f"card {card} was just given to another student in this class") from None
+        # another process gave the card (or the student ID) away between the check and the insert
+        raise Conflict(
+            f"card {card} or student ID {school_id!r} was just given to another student"
+            " in this class"
+        ) from None
 
 
 def import_roster(
@@ -456,6 +523,25 @@ def import_roster(
                     f"card {row.card} already belongs to student {taken[row.card]} in this class"
                 )
             taken[row.card] = 0
+        ids_taken = {
+            str(school_id): int(sid)
+            for sid, school_id in db.execute(
+                select(st.id, st.school_id).where(
+                    st.class_id == class_id, st.active == 1, st.school_id.is_not(None)
+                )
+            )
+        }
+        for row in rows:
+            sid_text = getattr(row, "school_id", None)
+            if sid_text is None:
+                continue
+            if sid_text in ids_taken:
+                raise Conflict(
+                    f"student ID {sid_text!r} already belongs to student {ids_taken[sid_text]}"
+                    " in this class",
+                    code="school_id_taken",
+                )
+            ids_taken[sid_text] = 0
         by_name = {
             str(name): int(gid)
             for name, gid in db.execute(
@@ -480,6 +566,8 @@ def import_roster(
                             "name": row.name,
                             "card": row.card,
                             "created_at": now,
+                            "school_id": getattr(row, "school_id", None),
+                            "email": getattr(row, "email", None),
                         }
                         for row in rows
                     ],
@@ -488,8 +576,10 @@ def import_roster(
                 .all()
             )
         except IntegrityError:
-            # another process gave one of the cards away since they were read
-            raise Conflict("a card of this roster was just given to another student") from None
+            # another process gave one of the cards (or student IDs) away since they were read
+            raise Conflict(
+                "a card or student ID of this roster was just given to another student"
+            ) from None
         stays = [
             {"group_id": by_name[row.group], "student_id": sid, "joined_at": now}
             for row, sid in zip(rows, ids, strict=True)

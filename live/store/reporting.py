@@ -136,10 +136,20 @@ class ReportRecords(Database):
 
     def report_students(self, class_ids: Sequence[int]) -> list[Row]:
         """Students (archived ones too) by card, then name; ``created_at`` is when they joined
-        the roster."""
+        the roster, ``left_at`` when they left it (archived), ``school_id`` the school's ID."""
         st = students.c
         return self._all(
-            select(st.id, st.class_id, st.name, st.card, st.active, st.created_at)
+            select(
+                st.id,
+                st.class_id,
+                st.name,
+                st.card,
+                st.active,
+                st.created_at,
+                st.left_at,
+                st.school_id,
+                st.email,
+            )
             .where(st.class_id.in_(class_ids))
             .order_by(st.card.is_(None), st.card, st.name, st.id)
         )

@@ -110,7 +110,18 @@ students = Table(
     CheckConstraint("card IS NULL OR card >= 1"),
     Column("active", Integer, nullable=False, server_default=text("1")),
     CheckConstraint("active IN (0, 1)"),
-    Column("created_at", Time, nullable=False),
+    Column("created_at", Time, nullable=False),  # joined the roster
+    Column("left_at", Time),  # archived: off the roster since; NULL while on it
+    Column("school_id", Text),  # the school's student ID (SIS id), as imported or typed
+    Column("email", Text),
+    Index(
+        "students_school_id",
+        "class_id",
+        "school_id",
+        unique=True,
+        sqlite_where=text("active = 1 AND school_id IS NOT NULL"),
+        postgresql_where=text("active = 1 AND school_id IS NOT NULL"),
+    ),
     Index(
         "students_card",
         "class_id",

@@ -58,12 +58,6 @@ def browser(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
         b.close()
 
 
-@pytest.fixture(scope="module", autouse=True)
-def summary() -> Iterator[None]:
-    yield
-    print(f"\naxe checked {len(CHECKED)} page states: " + "; ".join(CHECKED))
-
-
 # what a page's polite live regions said, in order (a screen reader reads each change)
 SAID = """
 window.said = [];
@@ -88,7 +82,8 @@ def make_class(server: Server, name: str) -> dict[str, Any]:
         g: server.api(
             "POST",
             f"/classes/{cls['id']}/groups",
-            {"name": g, "students": [ids[n] for n in members], "goal": f"{g}'s first goal"},
+            {"name": g, "students": [ids[n] for n in members], "goal": f"{g}'s first goal"}
+            | ({"colour": "#ffd43b"} if g == "Red" else {}),  # light: its name is black on it
         )
         for g, members in (("Blue", BLUE), ("Red", RED))
     }
@@ -166,6 +161,17 @@ def test_the_console_in_every_tab_and_dialog(server: Server, browser: Any) -> No
     answer_all(server, sid, c, {"Ada Lovelace": "A", "Brook Ng": "B"})
     expect(page.locator("#run-status")).to_have_text("Q3 answering", timeout=WAIT_MS)
     expect(page.locator(".answered strong")).to_have_text("2/8", timeout=WAIT_MS)
+    # right and wrong by a mark and a word too, not by colour alone
+    ada, brook = (
+        page.locator(".chip:has-text('Ada Lovelace')"),
+        page.locator(".chip:has-text('Brook Ng')"),
+    )
+    expect(ada.locator(".mark")).to_have_text("✓")
+    expect(ada).to_contain_text("right")
+    expect(brook.locator(".mark")).to_have_text("✗")
+    expect(brook).to_contain_text("wrong")
+    red = page.locator(".group header").filter(has=page.get_by_text("Red", exact=True))
+    assert red.evaluate("h => getComputedStyle(h).color") == "rgb(0, 0, 0)"
     page.click(".chip:has-text('Carmen Ruiz')")
     expect(page.locator("#manual")).to_be_visible()
     assert_accessible(page, "console: manual answer dialog")
@@ -500,3 +506,55 @@ def test_a_whole_session_from_the_keyboard_alone(server: Server, browser: Any) -
     wait_focus(page, "#start-class")
     assert server.api("GET", "/sessions/running") == []
     page.close()
+
+
+def test_the_warnings_a_wrong_class_a_lost_server_and_an_interrupted_session(
+    server: Server, browser: Any
+) -> None:
+    """A scanner filming another class's cards, the server gone (the numbers stale), and the
+    session interrupted by the stop: each page says so, and passes axe while it does."""
+    cls = server.api("POST", "/classes", {"name": "Axe 10D"})
+    for i, name in enumerate(RED):
+        server.api("POST", f"/classes/{cls['id']}/students", {"name": name, "card": 31 + i})
+    q = server.api("POST", "/questions", {"prompt": "10D: 1/4 + 1/4?", "choices": ["1/2", "2/8"], "correct": "A"})  # fmt: skip
+    sid = server.api("POST", "/sessions", {"class_id": cls["id"]})["id"]
+    server.api("POST", f"/sessions/{sid}/ask", {"question_id": q["id"]})
+    teacher = console(browser, server, f"session/{sid}")
+    expect(teacher.locator("#run-class")).to_have_text("Axe 10D", timeout=WAIT_MS)
+    projector = browser.new_page(viewport={"width": 1280, "height": 720})
+    projector.goto(str(server.api("GET", f"/sessions/{sid}")["projector_url"]))
+    expect(projector.locator("#status")).to_have_text("Answering", timeout=WAIT_MS)
+    filming = browser.new_context(viewport={"width": 844, "height": 390}, permissions=["camera"])
+    scanner = filming.new_page()
+    scanner.goto(f"{server.base}/scan/?session={sid}&token={TOKEN}")  # cards 1-4: not 10D's
+
+    expect(scanner.locator("#wrong-class")).to_be_visible(timeout=WAIT_MS)
+    assert_accessible(scanner, "scanner: these cards are not the class's")
+    expect(teacher.locator("#run-wrong-class")).to_be_visible(timeout=WAIT_MS)
+    assert_accessible(teacher, "console: a scanner reading another class's cards")
+    filming.close()
+
+    server.stop()
+    for page in (teacher, projector):
+        expect(page.locator("body.stale")).to_have_count(1, timeout=WAIT_MS)
+    assert_accessible(projector, "projector: the server cannot be reached")
+    assert_accessible(teacher, "console: the server cannot be reached")
+
+    server.start()  # the session comes back interrupted
+    expect(teacher.locator("#run-interrupted")).to_be_visible(timeout=WAIT_MS)
+    expect(teacher.locator("body.stale")).to_have_count(0, timeout=WAIT_MS)
+    assert_accessible(teacher, "console: the session interrupted by a server stop")
+    expect(projector.locator("#status")).to_have_text("Paused", timeout=WAIT_MS)
+    expect(projector.locator("body.stale")).to_have_count(0, timeout=WAIT_MS)
+    assert_accessible(projector, "projector: paused")
+    filming = browser.new_context(viewport={"width": 390, "height": 844}, permissions=["camera"])
+    scanner = filming.new_page()
+    scanner.goto(f"{server.base}/scan/?session={sid}&token={TOKEN}")
+    expect(scanner.locator("#message-title")).to_have_text(
+        "This session was interrupted", timeout=WAIT_MS
+    )
+    assert_accessible(scanner, "scanner: the session interrupted")
+    server.api("POST", f"/sessions/{sid}/end")
+    filming.close()
+    for page in (teacher, projector):
+        page.close()

@@ -489,3 +489,69 @@ def test_a_link_that_names_no_session_follows_none(server: Server, room_a: Any) 
     expect(page.locator("#class-name")).to_have_text("cardcheck")
     assert sockets == []
     context.close()
+
+
+def test_scanner_sends_the_sharpest_frame_and_says_slow_down_or_too_dark(
+    server: Server, room_a: Any
+) -> None:
+    """The scanner page keeps the sharpest frame since its last send (a pan's smear lowers the
+    gradient energy of a small grey copy), and says "slow down" once the frames it sends are
+    smeared and "too dark" once they are dark, never after a single frame."""
+    page = watched(room_a.new_page())
+    page.goto(f"{server.base}/")
+    got = page.evaluate(
+        """async () => {
+            const f = await import("/scan/frames.js");
+            const W = 64, H = 36;
+            // a checkerboard of 4 px squares, optionally smeared along x and darkened
+            const frame = (smear, level) => {
+                const rgba = new Uint8ClampedArray(W * H * 4);
+                for (let y = 0; y < H; y += 1) {
+                    for (let x = 0; x < W; x += 1) {
+                        let v = 0;
+                        for (let k = 0; k <= smear; k += 1) {
+                            v += ((Math.floor((x + k) / 4) + Math.floor(y / 4)) % 2) * 255;
+                        }
+                        v = (v / (smear + 1)) * level;
+                        const p = (y * W + x) * 4;
+                        rgba[p] = rgba[p + 1] = rgba[p + 2] = v;
+                        rgba[p + 3] = 255;
+                    }
+                }
+                return f.measure(rgba, W, H);
+            };
+            const sharp = frame(0, 1), smeared = frame(7, 1), dark = frame(0, 0.15);
+            const out = { sharp: sharp.sharpness, smeared: smeared.sharpness,
+                          dim: dark.sharpness, dark: f.tooDark(dark), lit: f.tooDark(sharp) };
+            const p = new f.FramePicker();
+            for (let i = 0; i < 12; i += 1) { p.wants(sharp); }  // a steady start
+            for (const [name, m] of [["a", smeared], ["b", sharp], ["c", smeared]]) {
+                if (p.wants(m)) p.keep(name, m, 0);
+            }
+            out.picked = p.take().frame;
+            out.afterOne = p.advice();
+            for (let i = 0; i < f.ADVICE_FRAMES; i += 1) {
+                if (p.wants(smeared)) p.keep("s", smeared, 0);
+                p.take();
+            }
+            out.afterMany = p.advice();
+            if (p.wants(sharp)) p.keep("ok", sharp, 0);
+            p.take();
+            out.steadyAgain = p.advice();
+            for (let i = 0; i < f.ADVICE_FRAMES; i += 1) {
+                if (p.wants(dark)) p.keep("d", dark, 0);
+                p.take();
+            }
+            out.darkAdvice = p.advice();
+            out.nothingKept = p.take();
+            return out;
+        }"""
+    )
+    assert got["smeared"] < got["sharp"] * 0.5
+    assert got["dim"] == pytest.approx(got["sharp"], rel=0.05)  # dark is not blurred
+    assert got["dark"] is True and got["lit"] is False
+    assert got["picked"] == "b"
+    assert got["afterOne"] is None and got["afterMany"] == "slow" and got["steadyAgain"] is None
+    assert got["darkAdvice"] == "dark"
+    assert got["nothingKept"] is None
+    page.close()

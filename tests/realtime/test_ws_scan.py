@@ -299,3 +299,31 @@ def test_the_origin_is_checked_on_every_handshake(
         else:
             with pytest.raises(WebSocketDisconnect), client.websocket_connect(url, headers=headers):
                 pass
+
+
+def test_a_card_seen_but_not_read_is_outlined_for_the_phone(env: Any) -> None:
+    """Card 12 turned 45 degrees has no clear answer: scan.frame lists it under ``unreadable``
+    (its corners) so the phone can outline it, and nothing is recorded for it."""
+    import cv2
+    import numpy as np
+
+    from scanner import Deck
+
+    client, s = env
+    command(client, s.session_id, "ask", {"question_id": s.questions[0]})
+    img = np.full((540, 960), 170, np.uint8)
+    deck = Deck()
+    img[170:370, 60:260] = deck.render_card(7, "B", 200)
+    tilted = np.full((300, 300), 170, np.uint8)
+    tilted[50:250, 50:250] = deck.render_card(12, "A", 200)
+    rot = cv2.getRotationMatrix2D((150.0, 150.0), 45, 1.0)
+    img[120:420, 560:860] = cv2.warpAffine(tilted, rot, (300, 300), borderValue=170)
+    ok, buf = cv2.imencode(".png", img)
+    assert ok
+    with client.websocket_connect(scan_url(s)) as scan:
+        answer = scan_until(scan, buf.tobytes(), lambda m: True)
+    assert [c["card"] for c in answer["cards"]] == [7]
+    assert len(answer["unreadable"]) == 1
+    quad = np.array(answer["unreadable"][0])
+    assert quad.shape == (4, 2)
+    assert np.allclose(quad.mean(axis=0), (710, 270), atol=4)

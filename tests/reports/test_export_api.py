@@ -25,7 +25,8 @@ from tests.support.export_support import build
 def client(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TestClient]:
     """One app for the module (starting one costs more than every test here together)."""
     settings = Settings.load(
-        {"data_dir": tmp_path_factory.mktemp("export-api"), "token": TEACHER}, env={}
+        {"data_dir": tmp_path_factory.mktemp("export-api"), "token": TEACHER},
+        env={"CARDCHECK_TIME_ZONE": "Asia/Kolkata"},  # the school's zone: UTC+05:30
     )
     with TestClient(create_app(settings)) as c:
         c.headers["Authorization"] = f"Bearer {TEACHER}"
@@ -311,3 +312,13 @@ def test_export_json_is_documented() -> None:
     sample = json.loads((Path(__file__).parent / "golden_export" / "session-json.json").read_text())
     for key in sample:
         assert f"`{key}`" in doc, key
+
+
+def test_times_are_in_the_schools_zone_unless_another_is_asked_for(
+    client: TestClient, ids: dict[str, Any]
+) -> None:
+    url = f"/api/sessions/{ids['session']}/export?format=long"
+    rows = list(csv.reader(io.StringIO(client.get(url).content.decode("utf-8-sig"))))
+    assert rows[1][rows[0].index("First seen")] == "2024-09-02T15:31:01+05:30"
+    rows = list(csv.reader(io.StringIO(client.get(url + "&tz=UTC").content.decode("utf-8-sig"))))
+    assert rows[1][rows[0].index("First seen")] == "2024-09-02T10:01:01+00:00"

@@ -17,14 +17,15 @@ import shutil
 import subprocess
 import zipfile
 from collections.abc import Iterator
-from datetime import date
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import openpyxl
 import pytest
 
-from live.reports.export import FORMATS, export, file_name, safe
+from live.reports.export import FORMATS, ITEM_HEADER, export, file_name, safe
 from live.reports.report import (
     MIN_N,
     Question,
@@ -132,6 +133,8 @@ def test_scoresheet_round_trips_names_exactly_apart_from_the_neutralising_quote(
         "Card",
         "First name",
         "Last name",
+        "Student ID",
+        "Email",
         "Group",
         "Score %",
         "Correct",
@@ -144,7 +147,7 @@ def test_scoresheet_round_trips_names_exactly_apart_from_the_neutralising_quote(
     for row, (name, group) in zip(rows[1:], NAMES, strict=True):  # students only, no key row
         first, last = split_name(name)
         assert row[1] == safe(first) and row[2] == safe(last)
-        assert row[3] == (group or "")
+        assert row[5] == (group or "")
         unquoted = [c[1:] if c.startswith("'") else c for c in row[1:3]]
         assert (unquoted[0] + (" " + unquoted[1] if unquoted[1] else "")) == name
 
@@ -154,11 +157,13 @@ def test_long_csv_round_trips_every_response(fixed: tuple[Store, dict[str, Any]]
     data = read_session(store, ids["session"])
     rows = _csv_rows(export(data, "long"))
     assert len(rows) - 1 == len(data.responses) == 21
-    by_student = {r[6]: r for r in rows[1:] if r[3] == "1"}
+    assert rows[0][6:8] == ["Student ID", "cardcheck student no."]
+    by_student = {r[7]: r for r in rows[1:] if r[3] == "1"}
     for sid, (name, _) in zip(ids["students"], NAMES, strict=True):
-        assert by_student[str(sid)][7] == safe(name)
+        assert by_student[str(sid)][8] == safe(name)
     ada = by_student[str(ids["students"][0])]
-    assert ada[10:16] == [
+    assert ada[6] == "S1001"  # the school's student ID
+    assert ada[11:17] == [
         "A",
         "TRUE",
         "2024-09-02T10:01:01+00:00",
@@ -167,9 +172,9 @@ def test_long_csv_round_trips_every_response(fixed: tuple[Store, dict[str, Any]]
         "scan",
     ]
     manual = by_student[str(ids["students"][5])]
-    assert manual[15] == "manual"
+    assert manual[16] == "manual"
     poll = [r for r in rows[1:] if r[3] == "3"]
-    assert {r[11] for r in poll} == {""}
+    assert {r[12] for r in poll} == {""}
 
 
 @pytest.mark.parametrize(
@@ -228,15 +233,27 @@ def test_xlsx_opens_with_openpyxl_with_sheets_colours_and_frozen_headers(
     assert scores.freeze_panes == "D2" and wb["Responses"].freeze_panes == "A2"
     assert scores.column_dimensions["B"].width == pytest.approx(14, abs=1)
     header = [c.value for c in scores[1]]
-    assert header[8:] == ["Q1 (key A)", "Q2 (key B)", "Q3 (poll)"] and scores["A1"].font.b
+    assert header[10:] == ["Q1 (key A)", "Q2 (key B)", "Q3 (poll)"] and scores["A1"].font.b
     ada = scores[2]
-    assert [c.value for c in ada[:8]] == [1, "Ada", "Lovelace", "Blue", 100, 2, 2, 2]
-    assert ada[8].fill.fgColor.rgb == "FFC6EFCE"  # Q1 right: green
+    assert [c.value for c in ada[:10]] == [
+        1,
+        "Ada",
+        "Lovelace",
+        "S1001",
+        "ada@school.example",
+        "Blue",
+        1,  # 100 %: a fraction shown as a percent
+        2,
+        2,
+        2,
+    ]
+    assert ada[6].number_format == "0%"
+    assert ada[10].fill.fgColor.rgb == "FFC6EFCE"  # Q1 right: green
     row2 = scores[3]
-    assert row2[8].value == "B" and row2[8].fill.fgColor.rgb == "FFFFC7CE"  # wrong: red
-    assert ada[10].fill.fill_type is None  # a poll is neither
+    assert row2[10].value == "B" and row2[10].fill.fgColor.rgb == "FFFFC7CE"  # wrong: red
+    assert ada[12].fill.fill_type is None  # a poll is neither
     responses = list(wb["Responses"].iter_rows(values_only=True))
-    names = {r[7] for r in responses[1:]}
+    names = {r[8] for r in responses[1:]}
     assert "Li\nWei" in names and 'Zoë "Zee" O\'Brien, Jr.' in names and "李 小龍" in names
     assert [r[6] for r in wb["Flags"].iter_rows(values_only=True)][
         1
@@ -294,7 +311,8 @@ def test_set_export_spans_the_classes_that_ran_it(fixed: tuple[Store, dict[str, 
     data = read_set(store, ids["set"])
     assert [s.id for s in data.sessions] == [ids["session"], ids["other_session"]]
     rows = _csv_rows(export(data, "csv", tz=UTC_ZONE))
-    assert rows[0][8] == "2024-09-02 #1 Q1 (key A)" and rows[0][-1] == "2024-09-02 #2 Q1 (key A)"
+    assert rows[0][10] == "2024-09-02 #1 Q1 (key A)"
+    assert rows[0][-1] == "2024-09-02 #2 Q1 (key A)"
     assert file_name(data, "xlsx") == "cardcheck-set-fractions-check.xlsx"
 
 
@@ -436,6 +454,36 @@ def test_workbook_writer_keeps_text_text_and_replaces_what_xml_cannot_hold() -> 
 
 @pytest.mark.slow
 @pytest.mark.skipif(shutil.which("soffice") is None, reason="LibreOffice (soffice) not installed")
+def test_xlsx_cells_are_typed_and_times_are_in_the_schools_zone(
+    fixed: tuple[Store, dict[str, Any]],
+) -> None:
+    """Booleans, numbers, percents and Excel date-times (local wall time in the zone asked
+    for); the CSV says the same times in ISO 8601 with their offset."""
+    store, ids = fixed
+    data = read_session(store, ids["session"])
+    zone = ZoneInfo("America/New_York")  # 2024-09-02 is summer time there: UTC-4
+    wb = openpyxl.load_workbook(io.BytesIO(export(data, "xlsx", tz=zone)))
+    responses = list(wb["Responses"].iter_rows(values_only=True))
+    head = list(responses[0])
+    ada = next(
+        r
+        for r in responses[1:]
+        if r[head.index("cardcheck student no.")] == ids["students"][0] and r[3] == 1
+    )
+    assert ada[head.index("Correct")] is True and ada[head.index("Late")] is False
+    assert ada[head.index("First seen")] == datetime(2024, 9, 2, 6, 1, 1)  # 10:01:01Z
+    assert wb["Responses"].cell(2, head.index("First seen") + 1).is_date
+    assert isinstance(ada[head.index("Changes")], int)
+    items = wb["Items"]
+    assert items.cell(2, ITEM_HEADER.index("% correct") + 1).number_format == "0%"
+    assert wb["Flags"].cell(2, 1).value == datetime(2024, 9, 2, 6, 1, 40)
+    wb.close()
+    long = _csv_rows(export(data, "long", tz=zone))
+    first = next(r for r in long[1:] if r[7] == str(ids["students"][0]) and r[3] == "1")
+    assert first[long[0].index("First seen")] == "2024-09-02T06:01:01-04:00"
+    assert first[long[0].index("Correct")] == "TRUE"
+
+
 def test_xlsx_converts_cleanly_with_libreoffice(
     fixed: tuple[Store, dict[str, Any]], tmp_path: Path
 ) -> None:
@@ -452,5 +500,5 @@ def test_xlsx_converts_cleanly_with_libreoffice(
     out = tmp_path / "session.csv"
     assert out.exists(), done.stdout + done.stderr
     rows = list(csv.reader(io.StringIO(out.read_text(encoding="utf-8"))))
-    assert rows[0][:4] == ["Card", "First name", "Last name", "Group"]
+    assert rows[0][:6] == ["Card", "First name", "Last name", "Student ID", "Email", "Group"]
     assert len(rows) > 2

@@ -58,7 +58,7 @@ def _csv(data: bytes) -> list[dict[str, str]]:
 def _ada_groups_by_session(rows: list[dict[str, str]], ada: int) -> dict[str, set[str]]:
     out: dict[str, set[str]] = {}
     for r in rows:
-        if r["Student ID"] == str(ada):
+        if r["cardcheck student no."] == str(ada):
             out.setdefault(r["Session"], set()).add(r["Group"])
     return out
 
@@ -79,7 +79,7 @@ def test_long_csv_of_a_class_shows_the_group_at_each_session(
         str(ids["second"]): {"Red"},
     }
     # a student who never moved keeps their group in both sessions
-    other = {r["Group"] for r in rows if r["Student ID"] == str(ids["students"][1])}
+    other = {r["Group"] for r in rows if r["cardcheck student no."] == str(ids["students"][1])}
     assert other == {"Blue"}
 
 
@@ -100,7 +100,7 @@ def test_each_sessions_long_csv_and_scoresheet_use_that_sessions_group(
         assert _ada_groups_by_session(_csv(export(data, "long")), ids["ada"]) == {str(sid): {group}}
         sheet = list(csv.reader(io.StringIO(export(data, "csv").decode().lstrip("\ufeff"))))
         ada_row = next(r for r in sheet[1:] if r[1] == "Ada")
-        assert ada_row[3] == group
+        assert ada_row[sheet[0].index("Group")] == group
         by_name = {g.name: g.students for g in data.groups}
         assert ids["ada"] in by_name[group]
         assert ids["ada"] not in by_name[{"Blue": "Red", "Red": "Blue"}[group]]
@@ -112,7 +112,7 @@ def test_class_scoresheet_spanning_sessions_uses_the_current_group(
     store, ids = moved
     data = read_class(store, ids["class"], tz=UTC)
     sheet = list(csv.reader(io.StringIO(export(data, "csv").decode().lstrip("\ufeff"))))
-    assert next(r for r in sheet[1:] if r[1] == "Ada")[3] == "Red"
+    assert next(r for r in sheet[1:] if r[1] == "Ada")[sheet[0].index("Group")] == "Red"
     assert ids["ada"] in {g.name: g.students for g in data.groups}["Red"]
 
 
@@ -127,7 +127,7 @@ def test_xlsx_responses_sheet_shows_the_group_at_each_session(
     got = {
         (r[header.index("Session")], r[header.index("Group")])
         for r in rows[1:]
-        if r[header.index("Student ID")] == ids["ada"]
+        if r[header.index("cardcheck student no.")] == ids["ada"]
     }
     assert got == {(ids["session"], "Blue"), (ids["second"], "Red")}
 

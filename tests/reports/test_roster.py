@@ -11,7 +11,7 @@ from live.reports.roster import parse_roster
     ("text", "names"),
     [
         ("name\nAda Lovelace\nBen Ng\n", ["Ada Lovelace", "Ben Ng"]),
-        ("First Name,Last Name,Email Address\nAda,Lovelace,a@x\n", ["Ada Lovelace"]),
+        ("First Name,Last Name,Email Address\nAda,Lovelace,a@x.example\n", ["Ada Lovelace"]),
         ('"Student","ID","SIS User ID"\n"Lovelace, Ada",1,2\n', ["Lovelace, Ada"]),
         ("\ufeffName;Card\nZoë Ångström;3\n", ["Zoë Ångström"]),
         ("given_name\tfamily_name\nAda\tLovelace\n", ["Ada Lovelace"]),
@@ -57,3 +57,41 @@ def test_more_students_than_cards() -> None:
     sheet = parse_roster("name\n" + "".join(f"S{i}\n" for i in range(66)))
     assert len(sheet.rows) == 64
     assert [line for line, _ in sheet.rejected] == [66, 67]
+
+
+@pytest.mark.parametrize(
+    ("header", "column"),
+    [
+        ("Name,Student ID,Email", "Student ID"),
+        ("Name,SIS ID,Email", "SIS ID"),
+        ("Name,ID,E-mail", "ID"),
+        ("Student,ID,SIS User ID,Email Address", "SIS User ID"),  # Canvas's own export
+    ],
+)
+def test_reads_the_schools_student_id_and_email(header: str, column: str) -> None:
+    cells = {"Name": "Ada Lovelace", "Student": "Ada Lovelace", column: "S-1001"}
+    line = ",".join(cells.get(h, "99") if "mail" not in h.lower() else "Ada@School.example"
+                    for h in header.split(","))  # fmt: skip
+    sheet = parse_roster(f"{header}\n{line}\n")
+    assert sheet.rejected == []
+    (row,) = sheet.rows
+    assert (row.school_id, row.email) == ("S-1001", "Ada@School.example")
+
+
+@pytest.mark.parametrize(
+    ("row", "reason"),
+    [
+        ("Ben,S1,", "student ID 'S1' is already used"),
+        ("Ben,S2,not-an-email", "email 'not-an-email'"),
+        ("Ben," + "9" * 65 + ",", "student ID longer than 64 characters"),
+    ],
+)
+def test_rejects_a_student_id_used_twice_or_a_bad_email(row: str, reason: str) -> None:
+    sheet = parse_roster(f"name,student id,email\nAda,S1,\n{row}\n", taken_ids={"S0"})
+    assert [r.name for r in sheet.rows] == ["Ada"]
+    assert len(sheet.rejected) == 1 and sheet.rejected[0][1].startswith(reason)
+
+
+def test_a_student_id_already_in_the_class_is_refused() -> None:
+    sheet = parse_roster("name,student id\nAda,S0\n", taken_ids={"S0"})
+    assert sheet.rows == [] and sheet.rejected == [(2, "student ID 'S0' is already used")]

@@ -160,15 +160,36 @@ def test_reset_forgets_answers_and_evidence() -> None:
     assert confirmations(updates) == [(2, "B", None)]
 
 
+def rounded(hints: list[tuple[float, float, float]]) -> list[tuple[float, ...]]:
+    return [tuple(round(v, 6) for v in h) for h in hints]
+
+
 def test_hints_recent_positions_newest_first() -> None:
-    """Hints are the latest centre and side of each card seen lately, newest first."""
+    """Hints are the latest centre and side of each card seen lately, newest first, moved on
+    by the camera's motion (card 1 moved 20 px right and down in 0.8 s: 25 px/s)."""
     tracker = Tracker(forget_after_s=1.0)
     tracker.update([det(1, "A", 50, 60, side=30)], 0.0)
     tracker.update([det(2, "A", 300, 200, side=44), det(3, "A", 3, 4, side=10)], 0.5)
+    assert tracker.hints(0.5) == [(300, 200, 44), (3, 4, 10), (50, 60, 30)]  # no motion seen
     tracker.update([det(1, "B", 70, 80, side=32)], 0.8)
-    assert tracker.hints(0.8) == [(70, 80, 32), (300, 200, 44), (3, 4, 10)]
-    assert tracker.hints(1.6) == [(70, 80, 32)]
+    assert rounded(tracker.hints(0.8)) == [(70, 80, 32), (307.5, 207.5, 44), (10.5, 11.5, 10)]
+    assert rounded(tracker.hints(1.6)) == [(90, 100, 32)]
     assert tracker.hints(5.0) == []
+
+
+def test_hints_follow_a_pan() -> None:
+    """In a pan every card moves the same way: a card read in one frame and missed in the next
+    (smeared) is looked for where the pan has taken it, not where it was."""
+    tracker = Tracker()
+    tracker.update([det(1, "A", 900, 300), det(2, "A", 1500, 500)], 0.0)
+    tracker.update([det(1, "A", 810, 300), det(2, "A", 1410, 500)], 0.2)  # -450 px/s
+    tracker.update([det(1, "A", 720, 300)], 0.4)  # card 2 missed
+    hints = dict(((round(x), round(y)), side) for x, y, side in tracker.hints(0.6))
+    assert set(hints) == {(630, 300), (1230, 500)}
+    tracker.update([], 0.8)  # a frame with no card read keeps the last motion
+    assert [round(x) for x, _, _ in tracker.hints(0.8)] == [540, 1140]
+    tracker.update([det(1, "A", 540, 300)], 1.0)  # still again: 540 at 0.8 and at 1.0
+    assert round(tracker.hints(1.0)[0][0]) == 540
 
 
 def test_time_going_backwards_is_an_error() -> None:

@@ -81,16 +81,19 @@ class PrivatePostgres:
 
 
 class Worker:
-    """One ``cardcheck serve`` worker on ``port``: PostgreSQL, Redis and ``prefix``."""
+    """One ``cardcheck serve`` worker on a free port: ``db``, and the bus on ``redis`` under
+    ``prefix`` (None: the in-process bus)."""
 
-    def __init__(self, db: str, *, redis: str, prefix: str, folder: Path) -> None:
+    def __init__(self, db: str, *, redis: str | None, prefix: str, folder: Path) -> None:
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.log = folder / f"worker-{self.port}.log"
         data = folder / f"worker-{self.port}"
         data.mkdir()
         args = [sys.executable, "-m", "live.cli", "serve", "--port", str(self.port),
-                "--db", db, "--redis", redis, "--token", TEACHER, "--data-dir", str(data)]  # fmt: skip
+                "--db", db, "--token", TEACHER, "--data-dir", str(data)]  # fmt: skip
+        if redis:
+            args += ["--redis", redis]
         env = {**os.environ, "CARDCHECK_REDIS_PREFIX": prefix}
         with self.log.open("ab") as out:
             self.proc = subprocess.Popen(

@@ -31,8 +31,17 @@ def build(store: Store) -> dict[str, Any]:
     t = T0 - 3600
     cls = store.create_class("7B", now=t)
     cid = cls["id"]
+    # the school's student IDs (two students have none) and a few emails
     students = [
-        store.add_student(cid, n, card=i + 1, now=t)["id"] for i, (n, _) in enumerate(NAMES)
+        store.add_student(
+            cid,
+            n,
+            card=i + 1,
+            school_id=None if n.startswith(("@", "-")) else f"S{1001 + i}",
+            email="ada@school.example" if i == 0 else None,
+            now=t,
+        )["id"]
+        for i, (n, _) in enumerate(NAMES)
     ]
     groups: dict[str, int] = {}
     for gname in ("Blue", "Red"):

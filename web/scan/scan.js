@@ -5,6 +5,7 @@
 // class and the question; when most cards read are not the class's, the page says so.
 
 import { announcer, api, connect, firstName, nextQuestion, params, token, useToken, watchSession } from "../shared/client.js";
+import { FramePicker, THUMB_WIDTH, measure } from "./frames.js";
 import { Motion } from "./motion.js";
 
 const $ = (id) => document.getElementById(id);
@@ -31,6 +32,8 @@ const dom = {
   close: $("close"),
   reveal: $("reveal"),
   next: $("next"),
+  advice: $("advice"),
+  torch: $("torch"),
 };
 
 const MAX_SIDE = 1920; // frames larger than 1080p are scaled down before encoding
@@ -63,6 +66,26 @@ let photoSends = 0;
 let photoInFlight = false;
 let wakeLock = null;
 const grab = document.createElement("canvas");
+// The sharpest camera frame since the last send (frames.js), copied at full size, and the small
+// grey copy each frame is measured on.
+const picker = new FramePicker();
+const kept = document.createElement("canvas");
+const thumb = document.createElement("canvas");
+const thumbContext = thumb.getContext("2d", { willReadFrequently: true });
+const MEASURE_EVERY_MS = 40;
+let measuredAt = 0;
+let frameAt = 0; // when the frame the last answer is about was taken
+let cameraTrack = null;
+let torchOn = false;
+// Cards seen but not read (scan.frame's unreadable), outlined until the next answer (at most
+// UNREADABLE_MS: they are not moved with the sweep like the read ones).
+let unreadable = { quads: [], at: 0 };
+const UNREADABLE_MS = 700;
+const UNREADABLE_LABEL = "can't read: hold it flat, uncovered";
+const ADVICE = {
+  slow: "Slow down: the frames are smeared",
+  dark: "Too dark: turn on the lights or the torch",
+};
 
 // --- messages ---------------------------------------------------------------------------------
 
@@ -210,6 +233,7 @@ async function offerNextSession(classId) {
 function pump() {
   requestAnimationFrame(pump);
   drawOverlay();
+  measureFrame();
   if (inFlight && performance.now() - sentAt > REPLY_TIMEOUT_MS) inFlight = false;
   if (inFlight || !scan || !scan.open) return;
   if (source === "still") {
@@ -222,7 +246,42 @@ function pump() {
   }
   const { videoWidth: w, videoHeight: h } = dom.video;
   if (!w || !h || dom.video.readyState < 2) return;
-  sendImage(dom.video, w, h);
+  const best = picker.take();
+  showAdvice(picker.advice());
+  if (best) {
+    frameAt = best.at;
+    sendImage(best.frame, best.frame.width, best.frame.height);
+  } else {
+    frameAt = performance.now();
+    sendImage(dom.video, w, h);
+  }
+}
+
+// Measure the camera's frame on a small grey copy; keep a full-size copy if it is the sharpest
+// since the last send. Runs while a frame is at the server, so the next one sent is the best.
+function measureFrame() {
+  const now = performance.now();
+  if (source !== "video" || now - measuredAt < MEASURE_EVERY_MS) return;
+  const { videoWidth: w, videoHeight: h } = dom.video;
+  if (!w || !h || dom.video.readyState < 2) return;
+  measuredAt = now;
+  thumb.width = THUMB_WIDTH;
+  thumb.height = Math.max(1, Math.round((h * THUMB_WIDTH) / w));
+  thumbContext.drawImage(dom.video, 0, 0, thumb.width, thumb.height);
+  const m = measure(thumbContext.getImageData(0, 0, thumb.width, thumb.height).data, thumb.width, thumb.height);
+  if (!picker.wants(m)) return;
+  const scale = Math.min(1, MAX_SIDE / Math.max(w, h));
+  kept.width = Math.round(w * scale);
+  kept.height = Math.round(h * scale);
+  kept.getContext("2d").drawImage(dom.video, 0, 0, kept.width, kept.height);
+  picker.keep(kept, m, now);
+}
+
+function showAdvice(kind) {
+  const text = kind ? ADVICE[kind] : "";
+  if (dom.advice.textContent !== text) dom.advice.textContent = text;
+  dom.advice.hidden = !kind;
+  dom.advice.dataset.kind = kind || "";
 }
 
 function sendImage(image, w, h) {
@@ -247,7 +306,8 @@ function onScanMessage(message) {
         photoSends = 0; // the photo's cards are confirmed (or none was read): stop sending it
       }
       photoInFlight = false;
-      motion.update(message.cards, sentAt);
+      motion.update(message.cards, source === "video" ? frameAt : sentAt);
+      unreadable = { quads: Array.isArray(message.unreadable) ? message.unreadable : [], at: performance.now() };
       notRecordedHint(message.question !== "open" && message.cards.length > 0);
       showWrongClass(message.wrong_class);
       break;
@@ -309,9 +369,11 @@ function cardStyle(card) {
 }
 
 function drawOverlay() {
-  const boxes = motion.boxes(performance.now(), { still: source === "still" });
-  if (!boxes.length && !drawn) return;
-  drawn = boxes.length > 0;
+  const now = performance.now();
+  const boxes = motion.boxes(now, { still: source === "still" });
+  const unread = now - unreadable.at < UNREADABLE_MS || source === "still" ? unreadable.quads : [];
+  if (!boxes.length && !unread.length && !drawn) return;
+  drawn = boxes.length > 0 || unread.length > 0;
   const canvas = dom.overlay;
   const ratio = window.devicePixelRatio || 1;
   const vw = window.innerWidth;
@@ -350,6 +412,25 @@ function drawOverlay() {
     ctx.fillText(label, left + 4, y);
   }
   ctx.globalAlpha = 1;
+  // cards seen but not read: a dashed outline, so the student can straighten or uncover it
+  ctx.setLineDash([8, 6]);
+  for (const quad of unread) {
+    const pts = quad.map(([x, y]) => [dx + x * scale, dy + y * scale]);
+    ctx.lineWidth = 3;
+    ctx.strokeStyle = "#fff";
+    ctx.beginPath();
+    pts.forEach(([x, y], i) => (i ? ctx.lineTo(x, y) : ctx.moveTo(x, y)));
+    ctx.closePath();
+    ctx.stroke();
+    const top = Math.min(...pts.map((p) => p[1]));
+    const left = Math.min(...pts.map((p) => p[0]));
+    const y = Math.max(font + 8, top - 6);
+    ctx.fillStyle = "rgba(255, 255, 255, .9)";
+    ctx.fillRect(left - 2, y - font - 4, ctx.measureText(UNREADABLE_LABEL).width + 12, font + 8);
+    ctx.fillStyle = "#000";
+    ctx.fillText(UNREADABLE_LABEL, left + 4, y);
+  }
+  ctx.setLineDash([]);
 }
 
 // --- the camera -----------------------------------------------------------------------------------
@@ -370,6 +451,7 @@ async function startCamera() {
     dom.video.srcObject = stream;
     await dom.video.play().catch(() => {});
     source = "video";
+    offerTorch(stream);
     keepAwake();
   } catch (err) {
     const reasons = {
@@ -380,6 +462,26 @@ async function startCamera() {
     };
     const [title, text] = reasons[err.name] || ["The camera could not start", `${err.name}: ${err.message}`];
     cameraProblem(title, text);
+  }
+}
+
+// The torch button shows only where the camera has one (getCapabilities().torch: Chrome on
+// Android; Safari has no torch for the web).
+function offerTorch(stream) {
+  const [track] = stream.getVideoTracks();
+  const caps = track && track.getCapabilities ? track.getCapabilities() : {};
+  cameraTrack = track || null;
+  dom.torch.hidden = !caps.torch;
+}
+
+async function toggleTorch() {
+  if (!cameraTrack) return;
+  try {
+    await cameraTrack.applyConstraints({ advanced: [{ torch: !torchOn }] });
+    torchOn = !torchOn;
+    dom.torch.setAttribute("aria-pressed", String(torchOn));
+  } catch (err) {
+    flash(`The torch could not be switched: ${err.message}`);
   }
 }
 
@@ -491,6 +593,7 @@ async function start() {
   return true;
 }
 
+dom.torch.addEventListener("click", toggleTorch);
 dom.close.addEventListener("click", () => command("close"));
 dom.reveal.addEventListener("click", () => command("reveal"));
 dom.next.addEventListener("click", () => {

@@ -20,6 +20,7 @@ const dom = {
   studentForm: $("student-form"),
   studentName: $("student-name"),
   studentCard: $("student-card"),
+  studentSchoolId: $("student-school-id"),
   rosterFile: $("roster-file"),
   rosterText: $("roster-text"),
   rosterImport: $("roster-import"),
@@ -104,6 +105,13 @@ function studentRow(s) {
   const card = el("input", { type: "number", min: 1, max: 64, value: s.card ?? "", "aria-label": "card",
     class: "card", disabled: !s.active });
   card.addEventListener("change", () => patchStudent(s, { card: Number(card.value) }));
+  // the school's identifiers, which every export carries (an empty field clears one)
+  const schoolId = el("input", { value: s.school_id ?? "", "aria-label": "student ID (the school's)",
+    maxlength: 64, class: "school-id", disabled: !s.active });
+  schoolId.addEventListener("change", () => patchStudent(s, { school_id: schoolId.value.trim() }));
+  const email = el("input", { type: "email", value: s.email ?? "", "aria-label": "email",
+    maxlength: 254, class: "email", disabled: !s.active });
+  email.addEventListener("change", () => patchStudent(s, { email: email.value.trim() }));
   const group = el("select", { "aria-label": "group", disabled: !s.active },
     el("option", { value: "", text: "–" }),
     groups.map((g) => el("option", { value: g.id, text: g.name, selected: g.id === s.group_id })));
@@ -111,7 +119,8 @@ function studentRow(s) {
   const toggle = el("button", { class: "small", text: s.active ? "Archive" : "Restore",
     onclick: () => patchStudent(s, { active: !s.active }) });
   return el("tr", { class: s.active ? "" : "archived" },
-    el("td", {}, name), el("td", {}, card), el("td", {}, group), el("td", {}, toggle));
+    el("td", {}, name), el("td", {}, card), el("td", {}, schoolId), el("td", {}, email),
+    el("td", {}, group), el("td", {}, toggle));
 }
 
 async function patchStudent(s, body) {
@@ -124,6 +133,7 @@ async function addStudent(event) {
   event.preventDefault();
   const body = { name: dom.studentName.value.trim() };
   if (dom.studentCard.value) body.card = Number(dom.studentCard.value);
+  if (dom.studentSchoolId.value.trim()) body.school_id = dom.studentSchoolId.value.trim();
   const done = await attempt(api(`/classes/${current.id}/students`, { method: "POST", body }));
   if (!done) return;
   toast(`${done.name} has card ${done.card}.`);
@@ -185,7 +195,7 @@ function forgetRosterFile() {
   dom.rosterFile.value = "";
   dom.rosterText.value = "";
   dom.rosterText.disabled = false;
-  dom.rosterText.placeholder = "name,card,group\nAda Lovelace,1,Blue";
+  dom.rosterText.placeholder = "name,card,group,student id,email\nAda Lovelace,1,Blue,S1001,ada@school.example";
 }
 
 // --- groups -----------------------------------------------------------------------------------

@@ -376,8 +376,8 @@ function studentChip(s) {
       el("span", { class: "name", text: s.name }),
       el("span", { class: "answer", text: s.answer || "–" }),
       symbol && el("span", { class: "mark", "aria-hidden": "true", text: symbol }),
-      el("span", { class: "sr-only",
-        text: `, ${word}${s.late ? ", entered by hand after the reveal" : s.source === "manual" ? ", entered by hand" : ""}` })));
+      el("span", { class: "sr-only", text: `, ${word}${s.late ? ", entered by hand after the reveal"
+        : s.source === "manual" ? ", entered by hand" : ""}` })));
 }
 
 function openManual(student) {

@@ -10,6 +10,8 @@
      +-- MethodNotAllowed       405 method_not_allowed
      +-- Conflict               409 conflict (duplicate card, session ended, no open question)
      +-- PayloadTooLarge        413 too_large
+     +-- TooManyRequests        429 too_many_requests (sign-in attempts after failures: retry
+                                    after ``retry_after`` seconds, sent as ``Retry-After``)
      +-- Unavailable            503 unavailable (the database busy or away: retry after
                                     ``retry_after`` seconds, sent as ``Retry-After``)
 
@@ -28,6 +30,7 @@ __all__ = [
     "MethodNotAllowed",
     "NotFound",
     "PayloadTooLarge",
+    "TooManyRequests",
     "Unauthorized",
     "Unavailable",
     "error_body",
@@ -98,6 +101,21 @@ class Conflict(CardcheckError):
 class PayloadTooLarge(CardcheckError):
     status = 413
     code = "too_large"
+
+
+class TooManyRequests(CardcheckError):
+    """Too many failed attempts: the next one is heard after ``retry_after`` seconds."""
+
+    status = 429
+    code = "too_many_requests"
+
+    def __init__(self, message: str, *, retry_after: int = 1) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
+
+    @property
+    def headers(self) -> dict[str, str]:
+        return {"Retry-After": str(self.retry_after)}
 
 
 class Unavailable(CardcheckError):

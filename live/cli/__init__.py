@@ -99,8 +99,9 @@ def _banner(settings: Settings, *, demo_class: int | None) -> str:
             "",
         ]
     lines += [
-        "    Teacher console (keep this link to yourself; it carries the teacher token):",
-        f"        {urls.teacher()}",
+        "    Teacher console: this link signs you in as the owner (keep it to yourself; it carries",
+        "    the owner token, which scripts may send as a Bearer token):",
+        f"        {urls.owner()}",
         "    The demo camera runs its own sessions; each session's scanner link and QR code are"
         " on the console."
         if demo_class is not None

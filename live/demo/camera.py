@@ -408,7 +408,7 @@ def run_demo(
             import webbrowser
 
             urls = app.state.urls
-            for url in (urls.teacher(), urls.class_projector(class_id)):
+            for url in (urls.owner(), urls.class_projector(class_id)):
                 webbrowser.open(url)
         if not camera:
             await serving

@@ -21,11 +21,21 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 from starlette.types import Receive, Scope, Send
 
-from live.errors import BadRequest, Conflict, MethodNotAllowed, NotFound, PayloadTooLarge
+from live.errors import (
+    BadRequest,
+    Conflict,
+    Forbidden,
+    MethodNotAllowed,
+    NotFound,
+    PayloadTooLarge,
+    Unauthorized,
+)
 from live.http import bodies
 from live.http.bodies import Body
 from live.http.params import Flag, Id, Int, Param, Text, read_query
 from live.ids import DIGITS, MAX_ID, parse_int
+from live.realtime.access import Caller, authenticate, class_access, session_access
+from live.realtime.sockets import origin_allowed
 from live.reports.imports import read_roster
 from live.reports.report import read_session_scores
 from live.store import import_roster
@@ -39,6 +49,8 @@ class Call:
 
     ``params`` are the path's ids, ``args`` the declared query parameters (``None`` when not
     given), ``body`` the fields sent in a JSON body, ``raw`` the bytes of any other body.
+    ``caller`` is who is calling (None on a public endpoint), ``access`` what they are on the
+    class the path names (``admin``, ``owner``, ``coteacher``, ``projector``, ``link``).
     """
 
     request: Request
@@ -47,6 +59,8 @@ class Call:
     args: dict[str, Any]
     body: dict[str, Any]
     raw: bytes
+    caller: Caller | None = None
+    access: str | None = None
 
     @property
     def store(self) -> Any:
@@ -68,6 +82,37 @@ class Call:
         """A declared query parameter's value, or None when it was not given."""
         return self.args[name]
 
+    @property
+    def who(self) -> Caller:
+        """The caller of an endpoint that is not public."""
+        assert self.caller is not None, "a public endpoint has no caller"
+        return self.caller
+
+    async def taught(self) -> set[int] | None:
+        """The ids of the classes the caller may see, or None for every class (an admin)."""
+        caller = self.who
+        if caller.admin:
+            return None
+        if caller.user is None:
+            return set()
+        taught: set[int] = await self.db.classes_taught(int(caller.user["id"]))
+        return taught
+
+    async def require_class(self, class_id: int) -> str:
+        """What the caller is on ``class_id``; ``NotFound`` when it is not theirs (callers
+        inside ``referred`` turn that into a 409)."""
+        access = await class_access(self.request.app.state, self.who, class_id)
+        if access is None:
+            raise NotFound(f"no class {class_id}")
+        return access
+
+    async def require_session(self, session_id: int) -> dict[str, Any]:
+        """The session, if the caller may reach it; ``NotFound`` otherwise."""
+        session: dict[str, Any] = await self.db.get_session(session_id)
+        if await session_access(self.request.app.state, self.who, session) is None:
+            raise NotFound(f"no session {session_id}")
+        return session
+
 
 Handler = Callable[[Call], Awaitable[Any]]
 
@@ -78,8 +123,10 @@ class Endpoint:
     path: str  # relative to /api, with {name} int parameters
     handler: Handler
     summary: str
-    teacher: bool = True  # False: the projector token may call it too
+    teacher: bool = True  # False: the projector token and scoped links may call it too
     public: bool = False  # no token at all (health)
+    admin: bool = False  # admins only (the accounts)
+    owner: bool = False  # on a class: its owner or an admin, not a co-teacher
     body: type[Body] | None = None
     status: int = 200
     raw_body: str | None = None  # a content type taken as is (CSV upload)
@@ -125,9 +172,15 @@ async def health(call: Call) -> Any:
     return {"ok": True, "schema": await call.db.run(lambda: call.store.schema_version)}
 
 
-@endpoint("GET", "/me", "The role the token grants, and whether this is the demo", teacher=False)
+@endpoint(
+    "GET",
+    "/me",
+    "Who is calling: the role, the account, whether an admin, and whether this is the demo",
+    teacher=False,
+)
 async def me(call: Call) -> Any:
-    return {"role": call.role, "demo": call.request.app.state.settings.demo}
+    accounts = await call.db.has_users()
+    return {**call.who.me(), "demo": call.request.app.state.settings.demo, "accounts": accounts}
 
 
 # -- classes -----------------------------------------------------------------------------
@@ -135,12 +188,22 @@ async def me(call: Call) -> Any:
 
 @endpoint("GET", "/classes", "List classes", query=_ARCHIVED)
 async def list_classes(call: Call) -> Any:
-    return await call.db.list_classes(include_archived=bool(call.query("archived")))
+    rows = await call.db.list_classes(include_archived=bool(call.query("archived")))
+    taught = await call.taught()
+    return rows if taught is None else [r for r in rows if r["id"] in taught]
 
 
-@endpoint("POST", "/classes", "Create a class", body=bodies.ClassBody, status=201)
+@endpoint(
+    "POST",
+    "/classes",
+    "Create a class (the caller is its owner)",
+    body=bodies.ClassBody,
+    status=201,
+)
 async def create_class(call: Call) -> Any:
     row = await call.db.create_class(call.body["name"], now=now())
+    if call.who.user_id is not None:
+        await call.db.claim_class(row["id"], call.who.user_id, now=now())
     if call.body.get("archived"):
         row = await call.db.update_class(row["id"], archived=True, now=now())
     return row
@@ -156,7 +219,7 @@ async def update_class(call: Call) -> Any:
     return await call.db.update_class(call.params["class_id"], now=now(), **call.body)
 
 
-@endpoint("DELETE", "/classes/{class_id}", "Purge a class and all its data", status=204)
+@endpoint("DELETE", "/classes/{class_id}", "Purge a class and all its data", status=204, owner=True)
 async def delete_class(call: Call) -> Any:
     await call.db.delete_class(call.params["class_id"])
 
@@ -460,6 +523,11 @@ async def delete_set(call: Call) -> Any:
 
 
 def _with_urls(call: Call, state: dict[str, Any], session_id: int) -> dict[str, Any]:
+    """The session's links that carry the installation's tokens: only for callers who hold
+    the owner token already (the laptop's owner). An account gets links scoped to the
+    session instead (``POST /api/sessions/{id}/links``)."""
+    if call.who.how not in ("owner token", "owner link", "projector token"):
+        return state
     urls = call.request.app.state.urls
     state["projector_url"] = urls.projector(session_id)
     if call.role == "teacher":
@@ -478,6 +546,9 @@ def _with_urls(call: Call, state: dict[str, Any], session_id: int) -> dict[str, 
 )
 async def list_sessions(call: Call) -> Any:
     rows = await call.db.list_sessions(class_id=call.query("class_id"))
+    taught = await call.taught()
+    if taught is not None:
+        rows = [r for r in rows if r["class_id"] in taught]
     ids = [r["id"] for r in rows]
     scores = await call.db.run(read_session_scores, call.store, ids)
     for row in rows:
@@ -496,7 +567,9 @@ async def list_sessions(call: Call) -> Any:
     "Every session not ended (running or interrupted), oldest first, with its current question",
 )
 async def running_sessions(call: Call) -> Any:
-    return await call.db.running_sessions()
+    rows = await call.db.running_sessions()
+    taught = await call.taught()
+    return rows if taught is None else [r for r in rows if r["class_id"] in taught]
 
 
 @endpoint(
@@ -508,6 +581,7 @@ async def running_sessions(call: Call) -> Any:
 )
 async def create_session(call: Call) -> Any:
     with referred():
+        await call.require_class(call.body["class_id"])
         row = await call.sessions.start(call.body["class_id"], set_id=call.body.get("set_id"))
     return _with_urls(call, dict(row), row["id"])
 
@@ -604,25 +678,91 @@ async def _read_body(request: Request, limit: int) -> bytes:
     return b"".join(chunks)
 
 
+_SAFE = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
+async def _caller(ep: Endpoint, request: Request) -> Caller:
+    """Who calls ``ep``: 401 with no credential, 403 for a credential that cannot call it or
+    for a write signed by the cookie that comes from another site."""
+    state = request.app.state
+    caller = await authenticate(state, request.headers, request.query_params, request.cookies)
+    if caller is None:
+        raise Unauthorized(
+            "sign in, or send a token (Authorization: Bearer <token>)", code="unauthorized"
+        )
+    if ep.teacher and (caller.role != "teacher" or caller.link is not None):
+        raise Forbidden("this link can only read what its page shows")
+    cross_site = not origin_allowed(request.headers, state.settings)
+    if caller.cookie and request.method not in _SAFE and cross_site:
+        raise Forbidden("a change must come from this server's own pages", code="cross_site")
+    if ep.admin and not caller.admin:
+        raise Forbidden("only an admin may do this")
+    return caller
+
+
+async def _scope(ep: Endpoint, call: Call) -> str | None:
+    """What the caller is on the class or session the path names (None: the path names
+    neither); ``NotFound`` when it is not theirs, as if it did not exist."""
+    if call.caller is None:
+        return None
+    if "class_id" in call.params:
+        access: str | None = await call.require_class(call.params["class_id"])
+    elif "session_id" in call.params:
+        session = await call.require_session(call.params["session_id"])
+        access = await class_access(call.request.app.state, call.who, session["class_id"])
+    else:
+        return None
+    if ep.owner and access == "coteacher":
+        raise Forbidden("only the class's owner or an admin may do this")
+    return access
+
+
+def _audited(ep: Endpoint) -> bool:
+    """Every change is audited, and every export (who took the data out)."""
+    return ep.method != "GET" or ep.path.endswith(("/export", "/report", "/cards.pdf"))
+
+
+async def _audit(call: Call, ep: Endpoint) -> None:
+    """One row of the audit log: who, the endpoint (its handler's name) and the path's ids;
+    never the body, which may hold a student's name."""
+    session_id = call.params.get("session_id")
+    class_id = call.params.get("class_id") or call.body.get("class_id")  # an id, never a name
+    if class_id is None and session_id is not None:
+        class_id = (await call.db.get_session(session_id))["class_id"]
+    detail = {k: v for k, v in call.params.items() if k not in ("class_id", "session_id")}
+    await call.db.record_audit(
+        call.who.name,
+        ep.handler.__name__,
+        user_id=call.who.user_id,
+        class_id=class_id,
+        session_id=session_id,
+        detail=detail,
+        now=now(),
+    )
+
+
 def _asgi(ep: Endpoint) -> Callable[[Request], Awaitable[Response]]:
     async def view(request: Request) -> Response:
         state = request.app.state
-        role = "public"
-        if not ep.public:
-            role = state.tokens.require(request.headers, request.query_params, teacher=ep.teacher)
+        caller = None if ep.public else await _caller(ep, request)
+        role = "public" if caller is None else caller.role
         params: dict[str, int] = {}
         for key, value in request.path_params.items():
             if not isinstance(value, int) or not 1 <= value <= MAX_ID:
                 raise NotFound(f"no {key.removesuffix('_id')} {value}")
             params[key] = value
-        args = read_query(ep.query, request.query_params)
-        raw = b""
-        body: dict[str, Any] = {}
+        call = Call(request, role, params, {}, {}, b"", caller)
+        call.access = await _scope(ep, call)  # a class not theirs is a 404 before anything else
+        call.args = read_query(ep.query, request.query_params)
         if ep.body is not None or ep.raw_body is not None:
-            raw = await _read_body(request, state.settings.max_body_bytes)
+            call.raw = await _read_body(request, state.settings.max_body_bytes)
         if ep.body is not None:
-            body = bodies.parse(ep.body, raw)
-        result = await ep.handler(Call(request, role, params, args, body, raw))
+            call.body = bodies.parse(ep.body, call.raw)
+        result = await ep.handler(call)
+        if caller is not None and _audited(ep):
+            status = result.status_code if isinstance(result, Response) else ep.status
+            if status < 400:
+                await _audit(call, ep)
         if isinstance(result, Response):
             return result
         if ep.status == 204:

@@ -26,9 +26,9 @@ from starlette.types import Receive, Scope, Send
 
 from live import __version__
 from live.errors import CardcheckError, Unavailable, error_body
+from live.http.accounts_api import owner_signin
 from live.http.api import Resource
 from live.http.api import routes as api_routes
-from live.http.auth import Tokens
 from live.http.headers import SecurityHeaders
 from live.http.openapi import openapi
 from live.http.pages import __all__ as _pages_api  # noqa: F401  registers its endpoints
@@ -36,6 +36,8 @@ from live.http.progressions_api import __all__ as _progressions  # noqa: F401  r
 from live.http.records_api import __all__ as _records  # noqa: F401  registers its endpoints
 from live.http.reports_api import __all__ as _export_api  # noqa: F401  registers its endpoints
 from live.http.rules_api import __all__ as _engine_api  # noqa: F401  registers its endpoints
+from live.http.throttle import Throttle
+from live.realtime.access import Tokens
 from live.realtime.bus import Bus, LocalBus
 from live.realtime.feed import live_socket
 from live.realtime.lifecycle import Lifecycle
@@ -62,7 +64,13 @@ class Urls:
     tokens: Tokens
 
     def teacher(self) -> str:
+        """The console with the owner token in its address (scripts, and links kept from
+        before; ``owner`` is the link to hand a person)."""
         return f"{self.base}/teacher/?token={quote(self.tokens.teacher)}"
+
+    def owner(self) -> str:
+        """The link that signs the owner in and opens the console (a notebook server's link)."""
+        return f"{self.base}/signin?token={quote(self.tokens.teacher)}"
 
     def projector(self, session_id: int) -> str:
         """The read-only view of one session."""
@@ -133,6 +141,7 @@ def create_app(settings: Settings | None = None, *, store: Store | None = None) 
         app.state.calls = calls
         app.state.tokens = tokens
         app.state.urls = Urls(settings.base_url, tokens)
+        app.state.throttle = Throttle()  # failed sign-ins, per account and per address
         app.state.bus = bus
         app.state.sessions = Sessions(st, bus, calls=calls)
         app.state.engine = RuleEngine(st, calls=calls)  # flags after every committed command
@@ -168,6 +177,7 @@ def create_app(settings: Settings | None = None, *, store: Store | None = None) 
         Route("/api/openapi.json", Resource({"GET": openapi_json})),
         *api_routes(),
         Route("/api/{rest:path}", _UnknownApi()),
+        Route("/signin", owner_signin),
         WebSocketRoute("/ws/scan", scan_socket),
         WebSocketRoute("/ws/live", live_socket),
     ]

@@ -518,3 +518,53 @@ def _model_at(model: type[BaseModel], loc: tuple[int | str, ...]) -> type[BaseMo
         if isinstance(annotation, type) and issubclass(annotation, BaseModel):
             model = annotation
     return model
+
+
+# -- accounts (live.http.accounts_api) ------------------------------------------------------
+
+Username = Annotated[
+    str,
+    Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$"),
+    AfterValidator(str.lower),
+]
+Password = Annotated[str, Field(min_length=1, max_length=1024)]
+NewPassword = Annotated[str, Field(min_length=8, max_length=1024)]
+
+
+class LoginBody(Body):
+    username: Annotated[str, Field(min_length=1, max_length=200)]
+    password: Password
+
+
+class UserBody(Body):
+    username: Username
+    display_name: Name200 = Field(ABSENT, description="the name others see; the username if absent")
+    role: Literal["teacher", "admin"] = "teacher"
+    password: NewPassword
+
+
+class UserPatch(Patch):
+    display_name: Name200 = ABSENT
+    role: Literal["teacher", "admin"] = ABSENT
+    disabled: bool = ABSENT
+
+
+class PasswordBody(Body):
+    password: NewPassword
+    current: Password = Field(ABSENT, description="your current password (required for your own)")
+
+
+class TokenBody(Body):
+    name: Name100
+
+
+class TeacherBody(Body):
+    username: Username
+
+
+class OwnerBody(Body):
+    username: Username
+
+
+class PairBody(Body):
+    code: Annotated[str, Field(min_length=1, max_length=200)]

@@ -16,6 +16,7 @@ from live.http.api import ENDPOINTS, Endpoint
 from live.http.bodies import schema as body_schema
 from live.http.params import time_zones
 from live.ids import MAX_ID
+from live.realtime.access import COOKIE
 
 __all__ = ["openapi"]
 
@@ -67,8 +68,8 @@ def _operation(ep: Endpoint, components: dict[str, Any]) -> dict[str, Any]:
         },
     }
     if not ep.public:
-        op["security"] = [{"bearer": []}]
-        op["x-role"] = "teacher" if ep.teacher else "teacher or projector"
+        op["security"] = [{"bearer": []}, {"cookie": []}]
+        op["x-role"] = _role(ep)
     if ep.body is not None:
         schema = body_schema(ep.body)
         components.update(schema.pop("$defs", {}))
@@ -79,6 +80,17 @@ def _operation(ep: Endpoint, components: dict[str, Any]) -> dict[str, Any]:
             "content": {ep.raw_body: {"schema": {"type": "string", "format": "binary"}}},
         }
     return op
+
+
+def _role(ep: Endpoint) -> str:
+    if ep.admin:
+        return "admin"
+    who = "teacher" if ep.teacher else "teacher or projector"
+    if ep.owner:
+        who = "the class's owner or an admin"
+    if "{class_id}" in ep.path or "{session_id}" in ep.path:
+        who += " (of the class: any other class is 404)"
+    return who
 
 
 def _links(ep: Endpoint) -> dict[str, Any]:
@@ -121,6 +133,21 @@ def openapi(version: str) -> dict[str, Any]:
         "paths": paths,
         "components": {
             "schemas": components,
-            "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}},
+            "securitySchemes": {
+                "bearer": {
+                    "type": "http",
+                    "scheme": "bearer",
+                    "description": "the owner token (`--token`, `CARDCHECK_TOKEN`), a personal "
+                    "API token made on the console's Account tab, or a link's token (projector, "
+                    "scanner: one session only). Pages may send it as `?token=` instead.",
+                },
+                "cookie": {
+                    "type": "apiKey",
+                    "in": "cookie",
+                    "name": COOKIE,
+                    "description": "the sign-in cookie set by `POST /api/login` or the owner link "
+                    "(`/signin?token=`); a write with it must carry this server's `Origin`.",
+                },
+            },
         },
     }

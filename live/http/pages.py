@@ -12,16 +12,17 @@ import asyncio
 import io
 import re
 from typing import Any
+from urllib.parse import quote
 
 from starlette.responses import Response
 
-from live.errors import Conflict
+from live.errors import Conflict, NotFound, Unauthorized
 from live.http import bodies
-from live.http.api import Call, endpoint, referred
-from live.http.pairing import qr_svg, scanner_url
+from live.http.api import Call, endpoint, now, referred
+from live.http.pairing import pairing_url, qr_svg
 from live.http.params import Choice, Flag, Id
 
-__all__ = ["cards_pdf", "class_live", "pair_svg", "set_class_live"]
+__all__ = ["cards_pdf", "class_live", "pair_svg", "set_class_live", "use_pairing"]
 
 _SESSION = {
     "session": Id("the session to scan for: a scanner link names its session", required=True)
@@ -30,19 +31,33 @@ _SESSION = {
 
 async def _session_param(call: Call) -> int:
     session: int = call.query("session")
-    await call.db.get_session(session)  # NotFound for an unknown session
+    await call.require_session(session)  # NotFound for an unknown session, or another's
     return session
+
+
+async def _pairing_url(call: Call) -> str:
+    """The link a phone opens to scan the session the query names: a pairing code (10
+    minutes, once) that the scanner page trades for a credential of this session only."""
+    session_id = await _session_param(call)
+    session = await call.db.get_session(session_id)
+    _row, code = await call.db.create_link(
+        "pairing",
+        class_id=session["class_id"],
+        session_id=session_id,
+        created_by=call.who.user_id,
+        now=now(),
+    )
+    return pairing_url(call.request.app.state.settings, code, session_id)
 
 
 @endpoint(
     "GET",
     "/pair",
-    "The scanner link a phone on this network can open (teacher token)",
+    "A fresh pairing link for a phone on this network: a code good for 10 minutes, once",
     query=_SESSION,
 )
 async def pair(call: Call) -> Any:
-    settings = call.request.app.state.settings
-    url = scanner_url(settings, call.request.app.state.tokens.teacher, await _session_param(call))
+    url = await _pairing_url(call)
     secure = url.startswith("https:")
     local = "://127." in url or "://localhost" in url or "://[::1]" in url
     return {"url": url, "secure": secure, "reachable_from_phone": not local}
@@ -51,14 +66,98 @@ async def pair(call: Call) -> Any:
 @endpoint(
     "GET",
     "/pair.svg",
-    "The scanner link as a QR code (SVG) for a phone to pair",
+    "A fresh pairing link as a QR code (SVG) for a phone to scan",
     query=_SESSION,
     produces=("image/svg+xml",),
 )
 async def pair_svg(call: Call) -> Any:
-    settings = call.request.app.state.settings
-    url = scanner_url(settings, call.request.app.state.tokens.teacher, await _session_param(call))
+    url = await _pairing_url(call)
     return Response(qr_svg(url), media_type="image/svg+xml", headers={"Cache-Control": "no-store"})
+
+
+@endpoint(
+    "POST",
+    "/pair",
+    "Trade a pairing code for a scanner credential of its session (the scanner page does this)",
+    body=bodies.PairBody,
+    public=True,
+)
+async def use_pairing(call: Call) -> Any:
+    made = await call.db.use_pairing(call.body["code"], now=now())
+    if made is None:
+        raise Unauthorized("this pairing code is used, expired or unknown: scan the QR again")
+    row, token = made
+    await call.db.record_audit(
+        "pairing code",
+        "scanner.paired",
+        user_id=row["created_by"],
+        class_id=row["class_id"],
+        session_id=row["session_id"],
+        now=now(),
+    )
+    return {"token": token, "session_id": row["session_id"], "expires_at": row["expires_at"]}
+
+
+# -- links scoped to one session or one class --------------------------------------------------
+
+
+def _link_url(call: Call, row: dict[str, Any], token: str) -> str:
+    base = call.request.app.state.settings.base_url
+    if row["session_id"] is not None:
+        return f"{base}/projector/?session={row['session_id']}&token={quote(token)}"
+    return f"{base}/projector/?class={row['class_id']}&token={quote(token)}"
+
+
+@endpoint(
+    "POST",
+    "/classes/{class_id}/links",
+    "A projector link of the class: it shows the class's live session, read only, until revoked"
+    " or the class is archived (the answer carries it, once)",
+    status=201,
+)
+async def create_class_link(call: Call) -> Any:
+    class_id = call.params["class_id"]
+    row, token = await call.db.create_link(
+        "projector", class_id=class_id, created_by=call.who.user_id, now=now()
+    )
+    return {**row, "url": _link_url(call, row, token)}
+
+
+@endpoint(
+    "POST",
+    "/sessions/{session_id}/links",
+    "A projector link of one session, read only, until revoked (the answer carries it, once)",
+    status=201,
+)
+async def create_session_link(call: Call) -> Any:
+    session = await call.db.get_session(call.params["session_id"])
+    row, token = await call.db.create_link(
+        "projector",
+        class_id=session["class_id"],
+        session_id=session["id"],
+        created_by=call.who.user_id,
+        now=now(),
+    )
+    return {**row, "url": _link_url(call, row, token)}
+
+
+@endpoint("GET", "/classes/{class_id}/links", "The class's projector and scanner links in use")
+async def list_class_links(call: Call) -> Any:
+    rows = await call.db.list_links(call.params["class_id"])
+    return [r for r in rows if r["kind"] != "pairing"]
+
+
+@endpoint(
+    "DELETE",
+    "/classes/{class_id}/links/{link_id}",
+    "Revoke a link of the class: it stops working at once",
+)
+async def revoke_class_link(call: Call) -> Any:
+    row = await call.db.get_link(call.params["link_id"])
+    if row["class_id"] != call.params["class_id"]:
+        raise NotFound(f"no link {call.params['link_id']} in class {call.params['class_id']}")
+    row = await call.db.revoke_link(row["id"], now=now())
+    return row
 
 
 @endpoint(

@@ -16,7 +16,14 @@ import segno
 
 from live.settings import Settings
 
-__all__ = ["lan_address", "phone_base_url", "qr_svg", "qr_terminal", "scanner_url"]
+__all__ = [
+    "lan_address",
+    "pairing_url",
+    "phone_base_url",
+    "qr_svg",
+    "qr_terminal",
+    "scanner_url",
+]
 
 _EVERYWHERE = ("0.0.0.0", "::", "")
 
@@ -50,6 +57,12 @@ def scanner_url(settings: Settings, token: str, session_id: int) -> str:
     """The scanner page's link for a phone to scan session ``session_id``, teacher token
     included."""
     return f"{phone_base_url(settings)}/scan/?session={session_id}&token={quote(token)}"
+
+
+def pairing_url(settings: Settings, code: str, session_id: int) -> str:
+    """The scanner page's link for a phone, carrying a pairing code of ``session_id`` (which
+    the page trades for a scanner credential of that session only)."""
+    return f"{phone_base_url(settings)}/scan/?session={session_id}&pair={quote(code)}"
 
 
 def qr_svg(text: str, *, scale: int = 6) -> bytes:

@@ -18,8 +18,9 @@ from urllib.parse import urlsplit
 
 from starlette.websockets import WebSocket, WebSocketState
 
-from live.errors import BadRequest, NotFound, Unavailable
+from live.errors import BadRequest, NotFound, Unauthorized, Unavailable
 from live.ids import parse_id
+from live.realtime.access import Caller, authenticate, session_access
 from live.session import Role
 from live.settings import Settings
 
@@ -63,6 +64,7 @@ class Opened:
     role: Role
     session_id: int
     session: dict[str, Any]
+    caller: Caller | None = None
 
 
 def origin_allowed(headers: Mapping[str, str], settings: Settings) -> bool:
@@ -93,20 +95,29 @@ async def refuse(ws: WebSocket, close_code: int, code: str, message: str) -> Non
 async def open_socket(ws: WebSocket, *, teacher: bool) -> Opened | None:
     """Check the handshake of a session socket and accept it; None when it was refused.
 
-    Checks, in order: the Origin, the token (``?token=`` or ``Authorization: Bearer``), the
-    role (``teacher`` demands the teacher's token), then ``?session=`` naming a session.
+    Checks, in order: the Origin, the credential (``?token=``, ``Authorization: Bearer``, or
+    the sign-in cookie; ``live.realtime.access``), the role (``teacher`` demands a teacher or a
+    scanner link), then ``?session=`` naming a session the caller may reach (another class's
+    session is "no session", as if it did not exist).
     """
     state = ws.app.state
     if not origin_allowed(ws.headers, state.settings):
         await ws.close(CLOSE_POLICY)
         return None
     await ws.accept()
-    role: Role | None = state.tokens.from_request(ws.headers, ws.query_params)
-    if role is None:
+    try:
+        caller = await authenticate(state, ws.headers, ws.query_params, ws.cookies)
+    except Unauthorized as exc:
+        await refuse(ws, CLOSE_UNAUTHORIZED, "unauthorized", exc.message)
+        return None
+    except Unavailable as exc:
+        await refuse(ws, CLOSE_TRY_AGAIN, exc.code, exc.message)
+        return None
+    if caller is None:
         await refuse(ws, CLOSE_UNAUTHORIZED, "unauthorized", "a valid token is required")
         return None
-    if teacher and role != "teacher":
-        await refuse(ws, CLOSE_FORBIDDEN, "forbidden", "scanning needs the teacher's token")
+    if teacher and caller.role != "teacher":
+        await refuse(ws, CLOSE_FORBIDDEN, "forbidden", "scanning needs a teacher or a scanner link")
         return None
     raw = ws.query_params.get("session")
     if raw is None:
@@ -119,10 +130,12 @@ async def open_socket(ws: WebSocket, *, teacher: bool) -> Opened | None:
         return None
     try:
         session = await state.calls.get_session(session_id)
+        if await session_access(state, caller, session) is None:
+            raise NotFound(f"no session {session_id}")
     except NotFound:
         await refuse(ws, CLOSE_NOT_FOUND, "not_found", f"no session {session_id}")
         return None
     except Unavailable as exc:
         await refuse(ws, CLOSE_TRY_AGAIN, exc.code, exc.message)
         return None
-    return Opened(role, session_id, session)
+    return Opened(caller.role, session_id, session, caller)

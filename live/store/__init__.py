@@ -6,7 +6,8 @@ written once for both. ``Store`` is assembled from one part per concern, each in
 once; ``migrations`` holds their Alembic revisions), ``classroom`` (classes, students, groups, goals),
 ``library`` (questions and sets), ``sessionlog`` (sessions, responses, the event log),
 ``flags`` (what the rule engine reads, and its flags), ``accounts`` (people, their tokens and
-sign-ins, who teaches which class), ``reporting`` (rows for reports,
+sign-ins, who teaches which class), ``links`` (projector and scanner links scoped to one
+session), ``audit`` (who did what, when), ``reporting`` (rows for reports,
 exports and grouping), ``checkins`` (the check-in commands) and ``servers`` (the processes
 sharing the store, alive or not). Rows come back as plain
 ``dict``s ready for JSON. Bad references raise ``NotFound``, broken constraints ``Conflict``;
@@ -19,9 +20,11 @@ refers to a student by id, so a purge removes every trace.
 from __future__ import annotations
 
 from live.store.accounts import AccountRecords
+from live.store.audit import AuditRecords
 from live.store.classroom import GROUP_COLOURS, import_roster
 from live.store.database import Row
 from live.store.flags import FlagRecords
+from live.store.links import LinkRecords
 from live.store.progressions import ProgressionRecords
 from live.store.reporting import ReportRecords
 from live.store.servers import ServerRecords
@@ -29,6 +32,14 @@ from live.store.servers import ServerRecords
 __all__ = ["GROUP_COLOURS", "Row", "Store", "import_roster"]
 
 
-class Store(FlagRecords, ReportRecords, ServerRecords, AccountRecords, ProgressionRecords):
+class Store(
+    FlagRecords,
+    ReportRecords,
+    ServerRecords,
+    AccountRecords,
+    LinkRecords,
+    AuditRecords,
+    ProgressionRecords,
+):
     """The database of one cardcheck installation: ``Store(path_or_url)``. Thread-safe; several
     processes may share it (one writer at a time on SQLite, one per session on PostgreSQL)."""

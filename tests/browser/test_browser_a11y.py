@@ -199,10 +199,20 @@ def test_the_console_in_every_tab_and_dialog(server: Server, browser: Any) -> No
     expect(page.locator("#history-rows tr")).to_have_count(1, timeout=WAIT_MS)
     assert_accessible(page, "console: history tab")
 
+    page.goto(f"{server.base}/teacher/?token={TOKEN}#account")
+    expect(page.locator("#account-none")).to_be_visible(timeout=WAIT_MS)
+    assert_accessible(page, "console: account tab, the owner with no account yet")
+
     server.api("POST", f"/sessions/{sid}/end")
-    page.goto(f"{server.base}/teacher/")
-    expect(page.locator("#fatal")).to_be_visible(timeout=WAIT_MS)
-    assert_accessible(page, "console: a link without its token")
+    page.goto(f"{server.base}/teacher/")  # no token, not signed in: the login page
+    page.wait_for_url("**/login/**", timeout=WAIT_MS)
+    expect(page.get_by_label("Username")).to_be_focused(timeout=WAIT_MS)
+    assert_accessible(page, "login page")
+    page.get_by_label("Username").fill("nobody")
+    page.get_by_label("Password").fill("not a password")
+    page.get_by_role("button", name="Sign in").click()
+    expect(page.locator("#login-error")).to_be_visible(timeout=WAIT_MS)
+    assert_accessible(page, "login page: a failed sign-in")
     page.close()
 
 

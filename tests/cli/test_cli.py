@@ -138,7 +138,7 @@ def test_real_serve_prints_its_urls_and_serves_the_demo_class(server: dict[str, 
     proc = server["proc"]
     proc.terminate()
     out, _ = proc.communicate(timeout=10)
-    assert "/teacher/?token=real-teacher-token" in out
+    assert "/signin?token=real-teacher-token" in out
     assert f"Demo class 7B: {server['base']}/projector/?class={demo['id']}&token=" in out
     assert "/scan/" not in out  # a scanner link names a session: they are on the console
     assert "a data\n    folder of its own" in out

@@ -38,7 +38,9 @@ def schemathesis(url: str, *, minutes: float | None, seed_value: int = 1) -> lis
 
 
 def seed_data(url: str) -> None:
-    """Something real to find: a class with students and a group, a question asked."""
+    """Something real to find: a class with students and a group, a question asked, and the
+    owner's account (so the owner token's own tokens and password have an account)."""
+    api(url, "POST", "users", {"username": "owner", "password": "fuzzing owner password"})
     session, students, _ = seed(url)
     cls = api(url, "GET", f"sessions/{session}")["session"]["class_id"]
     api(url, "POST", f"classes/{cls}/groups", {"name": "Blue", "students": list(students.values())})

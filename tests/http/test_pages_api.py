@@ -20,7 +20,7 @@ def test_pair_svg_is_a_qr_code_of_the_scanner_link(client: TestClient, seeded: d
     assert r.headers["content-type"].startswith("image/svg+xml")
     assert r.content.startswith(b"<svg")
     info = client.get(f"/api/pair?session={sid}").json()
-    assert f"/scan/?session={sid}&token=" in info["url"]
+    assert f"/scan/?session={sid}&pair=" in info["url"] and "token" not in info["url"]
     assert info["reachable_from_phone"] is False  # the test server listens on 127.0.0.1
 
 
@@ -192,9 +192,19 @@ def test_cards_print_two_to_a_page_unless_asked(client: TestClient, seeded: dict
 
 
 def test_me_says_whether_this_is_the_demo(client: TestClient, projector_token: str):
-    assert client.get("/api/me").json() == {"role": "teacher", "demo": False}
+    me = client.get("/api/me").json()
+    assert (me["role"], me["demo"], me["admin"], me["via"]) == (
+        "teacher",
+        False,
+        True,
+        "owner token",
+    )
     r = client.get("/api/me", headers={"Authorization": f"Bearer {projector_token}"})
-    assert r.json() == {"role": "projector", "demo": False}
+    assert {k: r.json()[k] for k in ("role", "demo", "admin")} == {
+        "role": "projector",
+        "demo": False,
+        "admin": False,
+    }
 
 
 def test_sessions_running_lists_every_class_s_with_its_question(

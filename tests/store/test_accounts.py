@@ -150,3 +150,53 @@ def test_a_data_folder_made_before_accounts_upgrades_and_its_owner_keeps_every_c
         assert store.classes_taught(owner["id"]) == every
     finally:
         store.close()
+
+
+def test_links_are_scoped_hashed_revocable_and_die_with_their_class(store: Store) -> None:
+    cls = store.create_class("7A", now=1.0)
+    other = store.create_class("7B", now=1.0)
+    session, _ = store.start_session(cls["id"], set_id=None, now=2.0)
+    elsewhere, _ = store.start_session(other["id"], set_id=None, now=2.0)
+    row, token = store.create_link("projector", class_id=cls["id"], now=3.0)
+    assert token not in str(store.query("SELECT token_hash FROM links"))
+    assert store.link_for(token, now=4.0) == row
+    with pytest.raises(NotFound):  # a session of another class
+        store.create_link("projector", class_id=cls["id"], session_id=elsewhere["id"], now=3.0)
+    with pytest.raises(BadRequest):  # a scanner link names its session
+        store.create_link("scanner", class_id=cls["id"], now=3.0)
+    store.revoke_link(row["id"], now=5.0)
+    assert store.link_for(token, now=6.0) is None
+    _, kept = store.create_link("projector", class_id=cls["id"], now=6.0)
+    store.update_class(cls["id"], archived=True, now=7.0)
+    assert store.link_for(kept, now=8.0) is None  # archived: it stops working
+    store.update_class(cls["id"], archived=False, now=9.0)
+    _, code = store.create_link("pairing", class_id=cls["id"], session_id=session["id"], now=10.0)
+    assert store.link_for(code, now=10.0 + 11 * 60) is None  # ten minutes
+    made = store.use_pairing(code, now=11.0)
+    assert made is not None
+    scanner, credential = made
+    assert (scanner["kind"], scanner["session_id"]) == ("scanner", session["id"])
+    assert store.link_for(credential, now=12.0) == scanner
+    assert store.use_pairing(code, now=12.0) is None  # spent
+    assert [r["kind"] for r in store.list_links(cls["id"])] == ["scanner", "projector"]
+
+
+def test_a_data_folder_of_the_last_release_before_accounts_upgrades_in_place(
+    tmp_path: Path,
+) -> None:
+    """``main-0003.sqlite3`` was written by cardcheck just before accounts (schema 0003, two
+    classes, one archived, a session running): it upgrades when opened, and the first account
+    owns every class, the archived one too, with its session."""
+    path = tmp_path / "cardcheck.sqlite3"
+    shutil.copy(FIXTURES / "main-0003.sqlite3", path)
+    store = Store(path)
+    try:
+        classes = store.list_classes(include_archived=True)
+        assert [c["name"] for c in classes] == ["Period 3", "Period 5"]
+        assert store.list_users() == []
+        owner = store.add_user("teacher", PASSWORD, now=2_000_000_000.0)
+        assert store.classes_taught(owner["id"]) == {c["id"] for c in classes}
+        [session] = store.list_sessions(class_id=classes[0]["id"])
+        assert session["class_id"] == classes[0]["id"]
+    finally:
+        store.close()

@@ -4,7 +4,7 @@
 // The link names its session (?session=): the page never guesses one. The header names the
 // class and the question; when most cards read are not the class's, the page says so.
 
-import { announcer, api, connect, firstName, nextQuestion, params, token, watchSession } from "../shared/client.js";
+import { announcer, api, connect, firstName, nextQuestion, params, token, useToken, watchSession } from "../shared/client.js";
 import { FramePicker, THUMB_WIDTH, measure } from "./frames.js";
 import { Motion } from "./motion.js";
 
@@ -59,6 +59,7 @@ let sent = { width: 0, height: 0 }; // the size of the frame the last answer is 
 const motion = new Motion(); // the cards of the newest answers, moved on to where they are now
 let drawn = false; // whether the overlay holds boxes (an empty one need not be cleared again)
 let ended = false;
+let scannerOnly = false; // paired by a code: frames only, the teacher commands on the console
 let source = "video"; // "video" or "still": what the overlay is drawn over
 let photo = null; // the photo shown as the still, and how many more times to send it
 let photoSends = 0;
@@ -209,6 +210,12 @@ async function offerNextSession(classId) {
     try {
       const next = await api(`/classes/${classId}/live`);
       if (next.session !== null && next.session !== sessionId && next.status === "running") {
+        if (scannerOnly) {
+          // this phone's credential is for the session that ended: a new one pairs again
+          showMessage("The session has ended",
+            `${next.class_name} has a new session running: scan its QR code on the teacher console.`);
+          return;
+        }
         const href = `/scan/?session=${next.session}&token=${encodeURIComponent(token)}`;
         showMessage("The session has ended",
           `${next.class_name} has a new session running.`,
@@ -531,8 +538,43 @@ function openScan() {
   scan = connect(`/ws/scan?session=${sessionId}`, onScanMessage, { onStatus: onScanStatus, resume: false });
 }
 
+/**
+ * A pairing link (`?pair=CODE`, the console's QR code) is traded once for a credential that
+ * sends frames to its session only; the address bar then keeps the credential, so a reload
+ * stays paired. Such a phone scans, and the teacher asks and reveals on the console.
+ */
+async function pair() {
+  const code = params.get("pair");
+  if (!code || token) return true;
+  try {
+    const paired = await api("/pair", { method: "POST", body: { code } });
+    useToken(paired.token);
+    const url = new URL(location.href);
+    url.searchParams.delete("pair");
+    url.searchParams.set("token", paired.token);
+    history.replaceState(null, "", url.pathname + url.search);
+    return true;
+  } catch (err) {
+    showMessage("This pairing code is spent", `${err.message}. Scan the QR code on the teacher console again.`);
+    dom.link.textContent = "";
+    return false;
+  }
+}
+
+/** Whether this page holds a scanner credential (no teacher commands) rather than a teacher's. */
+async function learnRole() {
+  try {
+    const me = await api("/me");
+    scannerOnly = Boolean(me.link);
+  } catch (err) {
+    scannerOnly = false;
+  }
+  for (const button of [dom.close, dom.reveal, dom.next]) button.hidden = scannerOnly;
+}
+
 /** Connect to the session the link names; false (and why, on screen) when it names none. */
-function start() {
+async function start() {
+  if (!(await pair())) return false;
   if (!token) {
     showMessage("This link has no token", "Open the scanner link on the teacher console, or scan its QR code.");
     dom.link.textContent = "";
@@ -545,6 +587,7 @@ function start() {
     dom.link.textContent = "";
     return false;
   }
+  await learnRole();
   live = watchSession(sessionId, onState, { onStatus: onLinkStatus });
   openScan();
   return true;
@@ -574,10 +617,12 @@ document.addEventListener("visibilitychange", () => {
 });
 window.addEventListener("resize", drawOverlay);
 
-if (start()) {
-  startCamera();
-  requestAnimationFrame(pump);
-} else {
-  for (const button of [dom.close, dom.reveal, dom.next]) button.disabled = true;
-  dom.photo.disabled = true;
-}
+start().then((started) => {
+  if (started) {
+    startCamera();
+    requestAnimationFrame(pump);
+  } else {
+    for (const button of [dom.close, dom.reveal, dom.next]) button.disabled = true;
+    dom.photo.disabled = true;
+  }
+});

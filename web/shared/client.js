@@ -1,13 +1,25 @@
 // The one client module every page shares: the token from the page's link, the HTTP API, and a
-// WebSocket that reconnects by itself and resumes from the last seq it saw.
+// WebSocket that reconnects by itself and resumes from the last seq it saw. A page opened with no
+// token (after the login page or the owner link) is signed in by its cookie, which the browser
+// sends by itself on this server's own requests.
 
 const query = new URLSearchParams(location.search);
 
 /** The page's query parameters (token, session). */
 export const params = query;
 
-/** The token the page was opened with ('' when none). */
-export const token = query.get("token") || "";
+/** The token the page was opened with ('' when none), or the one it traded a code for. */
+export let token = query.get("token") || "";
+
+/** Use `value` as the page's token from now on (the scanner page, after pairing). */
+export function useToken(value) {
+  token = value;
+}
+
+/** The login page, coming back to this page once signed in. */
+export function signInPage() {
+  return `/login/?next=${encodeURIComponent(location.pathname + location.search + location.hash)}`;
+}
 
 /** An error the API answered with: {"error": {"code", "message"}}. */
 export class ApiError extends Error {
@@ -24,7 +36,7 @@ export class ApiError extends Error {
  * (then as is). Resolves to the parsed JSON (null for 204); rejects with ApiError.
  */
 export async function api(path, { method = "GET", body, contentType } = {}) {
-  const headers = { Authorization: `Bearer ${token}` };
+  const headers = token ? { Authorization: `Bearer ${token}` } : {};
   let payload;
   if (body !== undefined) {
     headers["Content-Type"] = contentType || "application/json";
@@ -56,7 +68,7 @@ export async function api(path, { method = "GET", body, contentType } = {}) {
 export function apiUrl(path, extra = {}) {
   const url = new URL(`/api${path}`, location.origin);
   for (const [key, value] of Object.entries(extra)) url.searchParams.set(key, value);
-  url.searchParams.set("token", token);
+  if (token) url.searchParams.set("token", token);
   return url.pathname + url.search;
 }
 
@@ -85,7 +97,7 @@ export function connect(path, onMessage, { onStatus = () => {}, resume = true } 
   function url() {
     const u = new URL(path, location.href);
     u.protocol = location.protocol === "https:" ? "wss:" : "ws:";
-    u.searchParams.set("token", token);
+    if (token) u.searchParams.set("token", token);
     if (resume && lastSeq !== null) u.searchParams.set("since", String(lastSeq));
     else u.searchParams.delete("since");
     return u.href;

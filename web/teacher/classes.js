@@ -3,6 +3,7 @@
 // archiving or deleting a class.
 
 import { api, apiUrl, ApiError, el } from "../shared/client.js";
+import { showTeachers } from "./people.js";
 import { attempt, toast } from "./ui.js";
 
 const $ = (id) => document.getElementById(id);
@@ -84,6 +85,7 @@ async function select(id) {
   renderRoster();
   renderGroups();
   renderCardsLink();
+  showTeachers(id, reload);
 }
 
 // after a change, the class list too: its student counts change with the roster

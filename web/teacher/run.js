@@ -189,13 +189,38 @@ async function watch(id) {
   const [questions, first] = await Promise.all([attempt(api("/questions")), attempt(api(`/sessions/${id}`))]);
   if (sessionId !== id) return; // another session was opened meanwhile
   library = new Map((questions || []).map((q) => [q.id, q]));
-  if (first) links = { class_projector_url: first.class_projector_url, scan_url: first.scan_url };
+  // the owner's own console gets links with the owner's tokens; an account makes links
+  // scoped to the class or the session when they are opened (openScoped)
+  if (first) links = { class_projector_url: first.class_projector_url || "#", scan_url: first.scan_url || "#" };
   live = watchSession(id, onState, { onStatus });
   showPairing(id);
 }
 
+/**
+ * "Open projector view" and "Open scanner here" for a teacher signed in with an account: a
+ * projector link of the class, or a pairing link of the session, made when clicked.
+ */
+async function openScoped(event, kind) {
+  const href = kind === "projector" ? links.class_projector_url : links.scan_url;
+  if (href !== "#" || !state) return;
+  event.preventDefault();
+  const opened = window.open("", "_blank"); // now, while the click still counts as one
+  const made = kind === "projector"
+    ? await attempt(api(`/classes/${state.session.class_id}/links`, { method: "POST" }))
+    : await attempt(api(`/pair?session=${state.session.id}`));
+  if (made && opened) opened.location = made.url;
+  else if (opened) opened.close();
+}
+
+let pairingTimer = null;
+
 async function showPairing(id) {
-  dom.pairQr.src = apiUrl("/pair.svg", { session: id });
+  // a pairing code lasts 10 minutes and pairs one phone: a fresh one every 5
+  clearTimeout(pairingTimer);
+  pairingTimer = setTimeout(() => {
+    if (sessionId === id) showPairing(id);
+  }, 5 * 60 * 1000);
+  dom.pairQr.src = apiUrl("/pair.svg", { session: id, at: String(Date.now()) });
   const pair = await attempt(api(`/pair?session=${id}`));
   if (!pair) return;
   dom.pairHint.textContent = !pair.reachable_from_phone
@@ -395,6 +420,8 @@ dom.manual.addEventListener("close", () => {
   manualFor = null;
 });
 dom.startForm.addEventListener("submit", startSession);
+dom.projectorLink.addEventListener("click", (event) => openScoped(event, "projector"));
+dom.scanLink.addEventListener("click", (event) => openScoped(event, "scanner"));
 dom.next.addEventListener("click", () => {
   const id = state && nextQuestion(state);
   if (id !== null) command("ask", { question_id: id });

@@ -105,6 +105,11 @@ def world(tmp_path: Any, database: str) -> Iterator[dict[str, Any]]:
         group = store.create_group(a["id"], "Blue", students=[student["id"]], now=now)
         q = store.create_question("2+2?", ["3", "4"], now=now, correct="B")
         qset = store.create_set("Set", [q["id"]], now=now)
+        progression = store.create_progression(
+            "Fractions",
+            [{"name": "Like denominators"}, {"name": "Unlike denominators"}],
+            now=now,
+        )
         session = client.post(
             "/api/sessions",
             json={"class_id": a["id"], "set_id": qset["id"]},
@@ -146,6 +151,7 @@ def world(tmp_path: Any, database: str) -> Iterator[dict[str, Any]]:
             "flag_id": 999,
             "checkin_id": 999,
             "link_id": projector_row["id"],
+            "progression_id": progression["id"],
         }
         yield {"client": client, "token": token, "ids": ids}
 

@@ -15,4 +15,4 @@
 ``pyproject.toml`` states these layers as import-linter contracts, which ``make test`` checks.
 """
 
-__version__ = "0.1.0"
+__version__ = "0.2.0"
